@@ -1,0 +1,187 @@
+//! The command line: argument parsing (clap) and the mapping of results to exit codes.
+//!
+//! Exit codes: 0 conformant, 1 not conformant (at least one failed MUST), 2 the harness could not do its
+//! job (bad arguments, unreadable input), with a one-line reason on stderr.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::catalogue;
+use crate::checks;
+use crate::model::{Lang, ValidationReport};
+use crate::report::{self, Format, View};
+use crate::validate::{self, Options};
+
+/// dui-conform — conformité des DUI aux services socles (MSSanté, DMP, CI-SIS).
+#[derive(Debug, Parser)]
+#[command(name = "dui-conform", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate artifacts offline: CDA documents, IHE XDM zips, XDS metadata / ITI-41 captures, MIME messages.
+    Validate(ValidateArgs),
+    /// List the requirement catalogue and the checks implementing each rule.
+    Requirements(RequirementsArgs),
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Files or directories (walked recursively); `-` reads stdin.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// Report language.
+    #[arg(long, value_enum, default_value = "fr")]
+    pub lang: Lang,
+    /// Show personal data (INS, names, birth dates) instead of masking it.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Judge XDS metadata as a submission to the DMP (DMP value sets J56–J66).
+    #[arg(long)]
+    pub dmp: bool,
+}
+
+/// Arguments of `requirements`.
+#[derive(Debug, clap::Args)]
+pub struct RequirementsArgs {
+    /// Only this domain (`cda`, `identity`, `xds-dmp`, `mssante`, `fhir`, `dui`) or id prefix (`CDA-HDR`).
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: ReqFormat,
+    /// Language of titles.
+    #[arg(long, value_enum, default_value = "fr")]
+    pub lang: Lang,
+}
+
+/// Output formats of `requirements`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReqFormat {
+    /// JSON array.
+    Json,
+    /// Markdown table.
+    Markdown,
+}
+
+/// Parses the arguments, runs the command, returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("dui-conform: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate(a) => validate_cmd(a),
+        Command::Requirements(a) => requirements_cmd(a),
+    }
+}
+
+fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
+    let opts = Options { target: if a.dmp { validate::Target::Dmp } else { validate::Target::Offline }, ..Options::default() };
+    let mut artifacts = Vec::new();
+    for p in &a.paths {
+        artifacts.extend(validate::validate_path(p, &opts)?);
+    }
+    let report = ValidationReport::new(artifacts);
+    let color = a.out.is_none() && a.format == Format::Human && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let view = View { lang: a.lang, redact: !a.no_redact, color };
+    let text = report::render(&report, a.format, &view);
+    write_out(a.out.as_deref(), &text)?;
+    Ok(ExitCode::from(if report.has_failure() { 1 } else { 0 }))
+}
+
+fn write_out(out: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    match out {
+        Some(p) => std::fs::write(p, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+        None => {
+            let mut so = std::io::stdout().lock();
+            match so.write_all(text.as_bytes()).and_then(|_| so.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => Ok(r?),
+            }
+        }
+    }
+}
+
+fn requirements_cmd(a: RequirementsArgs) -> anyhow::Result<ExitCode> {
+    let rows: Vec<_> = catalogue::all()
+        .iter()
+        .filter(|r| a.domain.as_deref().is_none_or(|d| r.domain == d || r.prefix() == d || r.id.starts_with(d)))
+        .collect();
+    if rows.is_empty() {
+        anyhow::bail!("no requirement matches --domain {}", a.domain.unwrap_or_default());
+    }
+    let text = match a.format {
+        ReqFormat::Json => {
+            let v: Vec<_> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id, "level": r.level, "confidence": r.confidence, "domain": r.domain,
+                        "title_fr": r.title_fr, "title_en": r.title_en, "source": r.source, "scopes": r.scopes,
+                        "checks": checks::checks_for(&r.id),
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+        ReqFormat::Markdown => {
+            let mut s = String::from("| id | level | conf. | title | checks |\n|---|---|---|---|---|\n");
+            let mut implemented = 0;
+            for r in &rows {
+                let c = checks::checks_for(&r.id);
+                if !c.is_empty() {
+                    implemented += 1;
+                }
+                let checks = if c.is_empty() {
+                    match a.lang {
+                        Lang::Fr => "*non implémentée*".to_string(),
+                        Lang::En => "*not implemented*".to_string(),
+                    }
+                } else {
+                    c.join(", ")
+                };
+                s.push_str(&format!(
+                    "| {} | {:?} | {:?} | {} | {} |\n",
+                    r.id,
+                    r.level,
+                    r.confidence,
+                    r.title(a.lang).replace('|', "\\|"),
+                    checks
+                ));
+            }
+            s.push_str(&format!("\n{implemented}/{} implemented\n", rows.len()));
+            s
+        }
+    };
+    write_out(None, &text)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,1 @@
+//! (being written) — see formats/mod.rs for the role of this module.

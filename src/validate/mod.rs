@@ -1,0 +1,320 @@
+//! The validation engine behind `dui-conform validate`: detect each artifact's kind from its content,
+//! parse it, run the checks of its domains, and descend into what it carries (message → XDM zip →
+//! metadata → each CDA), so that every finding is located down to the nested entry.
+//!
+//! Every function here takes bytes and returns results; nothing panics on input, and reading files is
+//! the caller's job ([`validate_path`] is the one place that touches the file system).
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::checks::{self, Sink};
+use crate::formats::cda::Cda;
+use crate::formats::xml;
+use crate::limits::Limits;
+use crate::model::{ArtifactKind, ArtifactResult, Finding, Location, Msg};
+
+pub mod mime;
+pub mod xdm;
+pub mod xds;
+
+/// Where the artifacts are going: a few rules apply only to DMP submissions (DMP value sets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    /// Offline validation: an ITI-41 capture is judged as a DMP submission, anything else generically.
+    #[default]
+    Offline,
+    /// A submission received by the DMP simulator.
+    Dmp,
+}
+
+/// Options of a validation run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Parser limits.
+    pub limits: Limits,
+    /// Destination context.
+    pub target: Target,
+}
+
+/// Why an input could not be validated at all (exit code 2): the configuration's or the file system's
+/// fault, never the artifact's (a bad artifact gets findings).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// A path could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file is larger than [`Limits::max_file_bytes`].
+    #[error("{path}: {size} bytes exceeds the {limit}-byte limit for one file")]
+    TooLarge {
+        /// The path.
+        path: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A path given on the command line does not exist.
+    #[error("{0}: no such file or directory")]
+    NotFound(String),
+}
+
+/// SHA-256 in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Detects the kind of an artifact from its first bytes (and, for XML, its root element).
+pub fn detect_kind(bytes: &[u8]) -> ArtifactKind {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return ArtifactKind::Xdm;
+    }
+    let head = &bytes[..bytes.len().min(4096)];
+    let trimmed = trim_bom_ws(head);
+    if trimmed.starts_with(b"{") {
+        return ArtifactKind::Fhir;
+    }
+    if trimmed.starts_with(b"<") {
+        return match root_name(bytes) {
+            Some((ns, local)) => xml_kind(&ns, &local),
+            None => ArtifactKind::Unknown,
+        };
+    }
+    if looks_like_mime(head) {
+        return ArtifactKind::Mime;
+    }
+    // An MTOM capture starts with a MIME boundary line.
+    if trimmed.starts_with(b"--") && contains(head, b"application/xop+xml") {
+        return ArtifactKind::Iti41;
+    }
+    ArtifactKind::Unknown
+}
+
+fn xml_kind(ns: &str, local: &str) -> ArtifactKind {
+    match (ns, local) {
+        ("urn:hl7-org:v3", "ClinicalDocument") => ArtifactKind::Cda,
+        (_, "ClinicalDocument") => ArtifactKind::Cda, // wrong namespace: CDA-WF-011 says so
+        ("urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0", "SubmitObjectsRequest") => ArtifactKind::XdsMetadata,
+        ("urn:ihe:iti:xds-b:2007", "ProvideAndRegisterDocumentSetRequest") => ArtifactKind::Iti41,
+        (_, "Envelope") => ArtifactKind::Iti41,
+        ("http://hl7.org/fhir", _) => ArtifactKind::Fhir,
+        _ => ArtifactKind::Xml,
+    }
+}
+
+fn contains(h: &[u8], needle: &[u8]) -> bool {
+    h.windows(needle.len()).any(|w| w == needle)
+}
+
+fn trim_bom_ws(b: &[u8]) -> &[u8] {
+    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    &b[start..]
+}
+
+/// A MIME message starts with header fields (`Name: value`) and has a blank line.
+fn looks_like_mime(head: &[u8]) -> bool {
+    let first = head.split(|&c| c == b'\n').next().unwrap_or(&[]);
+    let Some(colon) = first.iter().position(|&c| c == b':') else { return false };
+    let name = &first[..colon];
+    !name.is_empty()
+        && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && ["from", "to", "subject", "date", "message-id", "mime-version", "return-path", "received", "x-", "content-type", "delivered-to", "reply-to", "cc", "sender"]
+            .iter()
+            .any(|h| String::from_utf8_lossy(name).to_ascii_lowercase().starts_with(h))
+}
+
+/// Namespace and local name of the root element, read with a tolerant scan (no full parse).
+fn root_name(bytes: &[u8]) -> Option<(String, String)> {
+    let text = xml::decode(bytes, &Limits { max_xml_bytes: usize::MAX, ..Limits::default() }).ok()?;
+    let s: &str = &text.text;
+    let mut i = 0;
+    let b = s.as_bytes();
+    while i < b.len() {
+        let rest = &s[i..];
+        if rest.starts_with("<?") {
+            i += rest.find("?>")? + 2;
+        } else if rest.starts_with("<!--") {
+            i += rest.find("-->")? + 3;
+        } else if rest.starts_with("<!") {
+            i += rest.find('>')? + 1;
+        } else if rest.starts_with('<') {
+            let end = rest.find('>')?;
+            let tag = &rest[1..end];
+            let name = tag.split(|c: char| c.is_whitespace() || c == '/').next()?;
+            let (prefix, local) = name.split_once(':').map_or(("", name), |(p, l)| (p, l));
+            let attr = if prefix.is_empty() { "xmlns=".to_string() } else { format!("xmlns:{prefix}=") };
+            let ns = tag.find(&attr).and_then(|p| {
+                let v = &tag[p + attr.len()..];
+                let q = v.chars().next()?;
+                let v = &v[1..];
+                v.find(q).map(|e| v[..e].to_string())
+            });
+            return Some((ns.unwrap_or_default(), local.to_string()));
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// Validates one artifact given as bytes; returns it and every artifact nested in it.
+pub fn validate_bytes(path: &str, bytes: &[u8], opts: &Options) -> Vec<ArtifactResult> {
+    validate_nested(path, None, bytes, opts)
+}
+
+/// As [`validate_bytes`], for an artifact nested in `parent`.
+pub fn validate_nested(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Options) -> Vec<ArtifactResult> {
+    match detect_kind(bytes) {
+        ArtifactKind::Cda => vec![validate_cda(path, parent, bytes, opts)],
+        ArtifactKind::Xdm => xdm::validate(path, parent, bytes, opts),
+        ArtifactKind::XdsMetadata | ArtifactKind::Iti41 => xds::validate(path, parent, bytes, opts),
+        ArtifactKind::Mime => mime::validate(path, parent, bytes, opts),
+        kind => vec![unsupported(path, parent, bytes, kind)],
+    }
+}
+
+/// An artifact we do not validate (yet): one informative finding says so.
+fn unsupported(path: &str, parent: Option<&str>, bytes: &[u8], kind: ArtifactKind) -> ArtifactResult {
+    let msg = match kind {
+        ArtifactKind::Fhir => Msg::new(
+            "Ressource FHIR : la validation FHIR n'est pas encore disponible dans cette version",
+            "FHIR resource: FHIR validation is not available in this version yet",
+        ),
+        ArtifactKind::Xml => Msg::new(
+            "XML d'un type inconnu (ni CDA, ni métadonnées XDS, ni SOAP ITI-41) : non validé",
+            "XML of an unknown kind (not CDA, XDS metadata nor ITI-41 SOAP): not validated",
+        ),
+        _ => Msg::new(
+            "Type d'artefact non reconnu (ni XML, ni zip XDM, ni message MIME) : non validé",
+            "Unrecognised artifact (not XML, an XDM zip nor a MIME message): not validated",
+        ),
+    };
+    result(path, parent, bytes, kind, vec![Finding {
+        requirement: "UNSUPPORTED".into(),
+        level: crate::model::Level::Info,
+        verdict: crate::model::Verdict::NotApplicable,
+        message: msg,
+        location: Location::default(),
+        snippet: None,
+        personal: Vec::new(),
+    }])
+}
+
+/// Assembles an [`ArtifactResult`].
+pub fn result(path: &str, parent: Option<&str>, bytes: &[u8], kind: ArtifactKind, findings: Vec<Finding>) -> ArtifactResult {
+    ArtifactResult {
+        path: path.to_string(),
+        kind,
+        sha256: sha256_hex(bytes),
+        size: bytes.len() as u64,
+        verdict: ArtifactResult::compute_verdict(&findings),
+        parent: parent.map(str::to_string),
+        findings,
+    }
+}
+
+/// Runs every CDA check on a parsed CDA (no well-formedness part): header, body, level 1, medico-social
+/// models, INS and identifiers. Used for standalone documents and for documents nested in packages.
+pub fn check_cda(cda: &Cda<'_, '_>, sink: &mut Sink) {
+    checks::cda::encoding(cda.text, sink);
+    checks::cda::document(cda, sink);
+    checks::cda_ms::check(cda, sink);
+    checks::identity::check_cda(cda, sink);
+}
+
+/// Validates a CDA document given as bytes.
+pub fn validate_cda(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Options) -> ArtifactResult {
+    let mut sink = Sink::new();
+    with_cda(bytes, opts, &mut sink, |cda, sink| check_cda(cda, sink));
+    result(path, parent, bytes, ArtifactKind::Cda, sink.finish())
+}
+
+/// Decodes and parses `bytes` as a CDA and calls `f` with the view; reports CDA-WF-010/011/012 on the
+/// sink when that is impossible (and then `f` is not called). Returns what `f` returned.
+pub fn with_cda<R>(bytes: &[u8], opts: &Options, sink: &mut Sink, f: impl FnOnce(&Cda<'_, '_>, &mut Sink) -> R) -> Option<R> {
+    let text = match xml::decode(bytes, &opts.limits) {
+        Ok(t) => t,
+        Err(e) => {
+            checks::cda::not_wellformed(&e, sink);
+            return None;
+        }
+    };
+    sink.set_part(None, text.base_offset);
+    let doc = match xml::parse(&text, &opts.limits) {
+        Ok(d) => d,
+        Err(e) => {
+            checks::cda::not_wellformed(&e, sink);
+            return None;
+        }
+    };
+    match Cda::new(&doc, &text) {
+        Some(cda) => {
+            sink.check("CDA-WF-011");
+            Some(f(&cda, sink))
+        }
+        None => {
+            let root = doc.root_element();
+            let ns = root.tag_name().namespace().unwrap_or("");
+            let name = root.tag_name().name();
+            sink.violation(
+                "CDA-WF-011",
+                root,
+                crate::msg!(
+                    "L'élément racine est {{{ns}}}{name} : un document CDA a pour racine ClinicalDocument dans l'espace de noms urn:hl7-org:v3",
+                    "The root element is {{{ns}}}{name}: a CDA document's root is ClinicalDocument in namespace urn:hl7-org:v3"
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Reads and validates files and directories (walked recursively, sorted); `-` reads stdin.
+pub fn validate_path(p: &str, opts: &Options) -> Result<Vec<ArtifactResult>, InputError> {
+    if p == "-" {
+        let mut buf = Vec::new();
+        use std::io::Read;
+        std::io::stdin()
+            .take(opts.limits.max_file_bytes + 1)
+            .read_to_end(&mut buf)
+            .map_err(|source| InputError::Io { path: "-".into(), source })?;
+        if buf.len() as u64 > opts.limits.max_file_bytes {
+            return Err(InputError::TooLarge { path: "-".into(), size: buf.len() as u64, limit: opts.limits.max_file_bytes });
+        }
+        return Ok(validate_bytes("-", &buf, opts));
+    }
+    let path = Path::new(p);
+    if !path.exists() {
+        return Err(InputError::NotFound(p.to_string()));
+    }
+    let mut files = Vec::new();
+    if path.is_dir() {
+        for e in walkdir::WalkDir::new(path).sort_by_file_name() {
+            let e = e.map_err(|e| InputError::Io { path: p.to_string(), source: e.into() })?;
+            if e.file_type().is_file() && !e.file_name().to_string_lossy().starts_with('.') {
+                files.push(e.into_path());
+            }
+        }
+    } else {
+        files.push(path.to_path_buf());
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let name = f.to_string_lossy().to_string();
+        let meta = std::fs::metadata(&f).map_err(|source| InputError::Io { path: name.clone(), source })?;
+        if meta.len() > opts.limits.max_file_bytes {
+            return Err(InputError::TooLarge { path: name, size: meta.len(), limit: opts.limits.max_file_bytes });
+        }
+        let bytes = std::fs::read(&f).map_err(|source| InputError::Io { path: name.clone(), source })?;
+        out.extend(validate_bytes(&name, &bytes, opts));
+    }
+    Ok(out)
+}
