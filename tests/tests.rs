@@ -1,1 +1,16 @@
+//! The integration tests: one binary (see STYLE.md, ripgrep), one module per concern.
 
+// Every fixture proves its rule: invalid fixtures fail exactly their rule, valid ones pass.
+mod fixtures;
+// Real public samples get the verdicts of shared/samples/expected.json.
+mod samples;
+// The official IHE XDM archives: container rules pass, nested documents get their expectations.
+mod samples_xdm;
+// Hostile input: findings or a clean exit 2, never a panic, a hang or unbounded memory.
+mod hostile;
+// Random mutations of the valid fixtures fed to every parser.
+mod mutations;
+// The command line as a user runs it, with snapshots of its outputs.
+mod cli;
+// Shared helpers.
+mod util;
