@@ -4,6 +4,52 @@
 //! order, key); key = 97 − (N mod 97) where N is the 13-character body with `2A` → `19` and
 //! `2B` → `18` at positions 6–7 (INSEE, as implemented by CNAM `NirKey.php`).
 
+/// Class of an INS assigning-authority OID (INS-010, INS-013).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsClass {
+    /// `1.2.250.1.213.1.4.8`: INS-NIR (production).
+    Nir,
+    /// `1.2.250.1.213.1.4.9`: INS-NIA (production, temporary number).
+    Nia,
+    /// `1.2.250.1.213.1.4.10`: INS-NIR de test.
+    Test,
+    /// `1.2.250.1.213.1.4.11`: INS-NIR de démonstration.
+    Demo,
+}
+
+impl InsClass {
+    /// The class of `oid` (exact match), `None` when it is not an INS OID.
+    pub fn of(oid: &str) -> Option<InsClass> {
+        match oid {
+            "1.2.250.1.213.1.4.8" => Some(InsClass::Nir),
+            "1.2.250.1.213.1.4.9" => Some(InsClass::Nia),
+            "1.2.250.1.213.1.4.10" => Some(InsClass::Test),
+            "1.2.250.1.213.1.4.11" => Some(InsClass::Demo),
+            _ => None,
+        }
+    }
+
+    /// French label, as the ANS stylesheet CDA-FO.xsl prints it, with the class (production, test…).
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            InsClass::Nir => "INS-NIR, production",
+            InsClass::Nia => "INS-NIA, production",
+            InsClass::Test => "INS-NIR de test",
+            InsClass::Demo => "INS-NIR de démonstration",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            InsClass::Nir => "INS-NIR, production",
+            InsClass::Nia => "INS-NIA, production",
+            InsClass::Test => "test INS-NIR",
+            InsClass::Demo => "demonstration INS-NIR",
+        }
+    }
+}
+
 /// Why a string is not an INS matricule in NIR layout (INS-020).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NirFormError {
@@ -107,7 +153,13 @@ mod tests {
     fn layout_errors() {
         assert_eq!(Nir::parse("27903512151898"), Err(NirFormError::Length(14)));
         assert_eq!(Nir::parse("2790351215189X"), Err(NirFormError::Length(14)));
-        assert_eq!(Nir::parse("27903512151898X"), Err(NirFormError::Character(15)));
-        assert_eq!(Nir::parse("185011A12345666"), Err(NirFormError::Character(7)));
+        assert_eq!(
+            Nir::parse("27903512151898X"),
+            Err(NirFormError::Character(15))
+        );
+        assert_eq!(
+            Nir::parse("185011A12345666"),
+            Err(NirFormError::Character(7))
+        );
     }
 }
