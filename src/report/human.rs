@@ -28,9 +28,24 @@ fn verdict_tag(view: &View, v: Verdict) -> String {
 pub fn render(report: &ValidationReport, view: &View) -> String {
     let mut s = String::new();
     for a in &report.artifacts {
-        let _ = writeln!(s, "{} {}  [{}]", verdict_tag(view, a.verdict), a.path, a.kind.as_str());
-        let mut shown: Vec<_> = a.findings.iter().filter(|f| matches!(f.verdict, Verdict::Fail | Verdict::Warning | Verdict::Info)).collect();
-        shown.sort_by_key(|f| (domain(&f.requirement).to_string(), std::cmp::Reverse(f.verdict)));
+        let _ = writeln!(
+            s,
+            "{} {}  [{}]",
+            verdict_tag(view, a.verdict),
+            a.path,
+            a.kind.as_str()
+        );
+        let mut shown: Vec<_> = a
+            .findings
+            .iter()
+            .filter(|f| matches!(f.verdict, Verdict::Fail | Verdict::Warning | Verdict::Info))
+            .collect();
+        shown.sort_by_key(|f| {
+            (
+                domain(&f.requirement).to_string(),
+                std::cmp::Reverse(f.verdict),
+            )
+        });
         let mut last_domain = "";
         for f in shown {
             let d = domain(&f.requirement);
@@ -47,7 +62,14 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
             if let (Some(l), Some(c)) = (loc.line, loc.column) {
                 let _ = write!(place, "{l}:{c}");
             }
-            let _ = writeln!(s, "    {} {} {} {}", verdict_tag(view, f.verdict), f.requirement, paint(view, "2", &place), view.message(f));
+            let _ = writeln!(
+                s,
+                "    {} {} {} {}",
+                verdict_tag(view, f.verdict),
+                f.requirement,
+                paint(view, "2", &place),
+                view.message(f)
+            );
             if let Some(p) = &loc.path {
                 let _ = writeln!(s, "        {}", paint(view, "2", p));
             }

@@ -75,7 +75,8 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
             .collect(),
         summary: &report.summary,
     };
-    let mut s = serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -4,10 +4,14 @@
 //! Every renderer goes through [`View`], which applies the language and the redaction of personal data
 //! (INS, names, birth dates), so that no format can leak what another masks.
 
-use crate::model::{Finding, Lang, ValidationReport};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-pub mod human;
+use crate::catalogue;
+use crate::model::{Confidence, Finding, Lang, Location, ValidationReport, Verdict};
+
 pub mod html;
+pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -43,7 +47,11 @@ pub struct View {
 
 impl Default for View {
     fn default() -> View {
-        View { lang: Lang::Fr, redact: true, color: false }
+        View {
+            lang: Lang::Fr,
+            redact: true,
+            color: false,
+        }
     }
 }
 
@@ -63,9 +71,31 @@ impl View {
         if !self.redact {
             return Some(s.to_string());
         }
-        let in_patient = f.location.path.as_deref().is_some_and(|p| p.contains("/recordTarget"));
-        let s = if in_patient { mask_xml_values(s) } else { s.to_string() };
+        let in_patient = f
+            .location
+            .path
+            .as_deref()
+            .is_some_and(|p| p.contains("/recordTarget"));
+        let s = if in_patient {
+            mask_xml_values(s)
+        } else {
+            s.to_string()
+        };
         Some(self.mask(f, &s))
+    }
+
+    /// The text in the view's language: `view.pick("exigence", "requirement")`.
+    pub fn pick<'s>(&self, fr: &'s str, en: &'s str) -> &'s str {
+        match self.lang {
+            Lang::Fr => fr,
+            Lang::En => en,
+        }
+    }
+
+    /// The catalogue title of a requirement in the view's language (`None` for `KIT:…` and ids the
+    /// catalogue does not know).
+    pub fn title(&self, requirement: &str) -> Option<&'static str> {
+        catalogue::get(requirement).map(|r| r.title(self.lang))
     }
 
     fn mask(&self, f: &Finding, s: &str) -> String {
@@ -119,6 +149,72 @@ fn mask_xml_values(s: &str) -> String {
     out
 }
 
+/// Escapes text for XML and HTML (content and attribute values alike). Characters XML 1.0 forbids
+/// (C0 controls but tab and line ends, lone surrogates cannot occur in `str`, U+FFFE/U+FFFF) become
+/// U+FFFD, so a report quoting hostile bytes stays well-formed.
+pub fn escape_xml(s: &str) -> Cow<'_, str> {
+    let clean = |c: char| {
+        !matches!(c, '<' | '>' | '&' | '"' | '\'' | '\u{FFFE}' | '\u{FFFF}')
+            && (c >= ' ' || matches!(c, '\t' | '\n' | '\r'))
+    };
+    if s.chars().all(clean) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `line:column` of a location, when known.
+pub fn line_col(loc: &Location) -> Option<String> {
+    match (loc.line, loc.column) {
+        (Some(l), Some(c)) => Some(format!("{l}:{c}")),
+        (Some(l), None) => Some(l.to_string()),
+        _ => None,
+    }
+}
+
+/// A location as one line of text: `entry · line:column · path`, the known parts only.
+pub fn location_text(loc: &Location) -> String {
+    let parts: Vec<String> = [loc.entry.clone(), line_col(loc), loc.path.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
+    parts.join(" · ")
+}
+
+/// True when the requirement's source is secondary (confidence `V2`): reports say « source secondaire ».
+pub fn is_secondary(requirement: &str) -> bool {
+    catalogue::get(requirement).is_some_and(|r| r.confidence == Confidence::V2)
+}
+
+/// The findings of one artifact grouped by requirement, in requirement-id order, with the worst
+/// verdict of each group (a rule may be violated at several places).
+pub fn by_requirement(findings: &[Finding]) -> Vec<(&str, Verdict, Vec<&Finding>)> {
+    let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        groups.entry(f.requirement.as_str()).or_default().push(f);
+    }
+    groups
+        .into_iter()
+        .map(|(id, fs)| {
+            let worst = fs.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Pass);
+            (id, worst, fs)
+        })
+        .collect()
+}
+
 /// Renders `report` in `format`.
 pub fn render(report: &ValidationReport, format: Format, view: &View) -> String {
     match format {
@@ -131,9 +227,118 @@ pub fn render(report: &ValidationReport, format: Format, view: &View) -> String 
     }
 }
 
+/// A hand-made report exercising every renderer: a failing CDA (a MUST of secondary source quoting an
+/// INS, a SHOULD, an INFO, a pass, a not-applicable rule), a nested passing entry, and a message with
+/// markup and control characters. Stable whatever rules the checks gain.
+#[cfg(test)]
+pub(crate) fn sample_report() -> ValidationReport {
+    use crate::model::{ArtifactKind, ArtifactResult, Level, Msg};
+    let f =
+        |req: &str, level: Level, verdict: Verdict, fr: &str, en: &str, loc: Location| Finding {
+            requirement: req.to_string(),
+            level,
+            verdict,
+            message: Msg::new(fr, en),
+            location: loc,
+            snippet: None,
+            personal: Vec::new(),
+        };
+    let at = |line, column, path: &str| Location {
+        line: Some(line),
+        column: Some(column),
+        path: Some(path.to_string()),
+        ..Location::default()
+    };
+    let mut ins = f(
+        "INS-021",
+        Level::Must,
+        Verdict::Fail,
+        "Clé de contrôle du matricule INS 279035121518990 incorrecte : attendu 89",
+        "Wrong control key of INS matricule 279035121518990: expected 89",
+        at(12, 9, "/ClinicalDocument/recordTarget/patientRole/id[2]"),
+    );
+    ins.snippet = Some(r#"<id root="1.2.250.1.213.1.4.10" extension="279035121518990"/>"#.into());
+    ins.personal = vec!["279035121518990".into()];
+    let mut hostile = f(
+        "CDA-HDR-024",
+        Level::Should,
+        Verdict::Warning,
+        "effectiveTime « 20050411 » sans fuseau <horaire> & \u{1}contrôle | tube",
+        "effectiveTime \"20050411\" without <offset> & \u{1}control | pipe",
+        at(7, 3, "/ClinicalDocument/effectiveTime"),
+    );
+    hostile.snippet = Some("<effectiveTime value=\"20050411\"/>\u{0}`]]>".into());
+    let cda = vec![
+        ins,
+        hostile,
+        f(
+            "INS-013",
+            Level::Info,
+            Verdict::Info,
+            "OID INS de test",
+            "Test INS OID",
+            at(12, 9, "/ClinicalDocument/recordTarget/patientRole/id[2]"),
+        ),
+        f(
+            "CDA-HDR-028",
+            Level::Must,
+            Verdict::Pass,
+            "Le document porte un setId",
+            "The document carries a setId",
+            Location::default(),
+        ),
+        f(
+            "CDA-N1-010",
+            Level::Must,
+            Verdict::NotApplicable,
+            "Document structuré : règle N1 non applicable",
+            "Structured document: N1 rule not applicable",
+            Location::default(),
+        ),
+    ];
+    let nested = vec![f(
+        "CDA-HDR-028",
+        Level::Must,
+        Verdict::Pass,
+        "Le document porte un setId",
+        "The document carries a setId",
+        Location {
+            entry: Some("IHE_XDM/SUBSET01/DOC0001.XML".into()),
+            ..Location::default()
+        },
+    )];
+    let art = |path: &str, parent: Option<&str>, findings: Vec<Finding>| ArtifactResult {
+        path: path.into(),
+        kind: ArtifactKind::Cda,
+        sha256: "0".repeat(64),
+        size: 1234,
+        verdict: ArtifactResult::compute_verdict(&findings),
+        parent: parent.map(str::to_string),
+        findings,
+    };
+    ValidationReport::new(vec![
+        art("out/a&b <1>.xml", None, cda),
+        art(
+            "pkg.zip!IHE_XDM/SUBSET01/DOC0001.XML",
+            Some("pkg.zip"),
+            nested,
+        ),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_xml_escapes_markup_and_replaces_forbidden_characters() {
+        assert_eq!(escape_xml("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(
+            escape_xml("x\u{0}y\u{1b}z\tw\n"),
+            "x\u{FFFD}y\u{FFFD}z\tw\n"
+        );
+        assert!(matches!(escape_xml("plain é"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn patient_snippets_are_masked() {

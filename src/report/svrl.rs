@@ -1,9 +1,160 @@
-//! (being written)
+//! ISO Schematron Validation Report Language (ISO/IEC 19757-3 Annex D, `http://purl.oclc.org/dsdl/svrl`),
+//! so that tools reading the official ANS kit's SVRL output read ours.
+//!
+//! ```text
+//! <svrl:schematron-output title schemaVersion>
+//!   <svrl:active-pattern id="artifact-N" name=PATH documents=PATH/>   one per artifact
+//!   <svrl:fired-rule id=REQUIREMENT context="/" role=LEVEL/>           one per evaluated requirement
+//!   <svrl:failed-assert id=REQUIREMENT role="error"|"warning" location=PATH test=REQUIREMENT>
+//!     <svrl:text>message</svrl:text>                                  one per fail / warning finding
+//!   </svrl:failed-assert>
+//!   <svrl:successful-report id role="info" location test>…            one per info finding
+//! ```
+//! `location` is the finding's XPath-like path (`/` when the finding is about the whole artifact,
+//! prefixed by the nested entry when there is one). Requirements that did not apply fire no rule.
+//! Texts go through [`View`] (language, masking of personal data).
 
-use super::View;
-use crate::model::ValidationReport;
+use std::fmt::Write;
 
-/// Renders the report.
+use super::{by_requirement, escape_xml as esc, View};
+use crate::model::{Finding, ValidationReport, Verdict};
+
+/// The SVRL namespace.
+pub const NS_SVRL: &str = "http://purl.oclc.org/dsdl/svrl";
+
+/// Renders the report as SVRL.
 pub fn render(report: &ValidationReport, view: &View) -> String {
-    super::json::render(report, view)
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        s,
+        "<svrl:schematron-output xmlns:svrl=\"{NS_SVRL}\" title=\"{} {}\" schemaVersion=\"{}\">",
+        esc(&report.tool.name),
+        esc(&report.tool.version),
+        esc(&report.catalogue_version)
+    );
+    let _ = writeln!(
+        s,
+        "  <svrl:ns-prefix-in-attribute-values uri=\"urn:hl7-org:v3\" prefix=\"hl7\"/>"
+    );
+    for (i, a) in report.artifacts.iter().enumerate() {
+        let path = esc(&a.path);
+        let _ = writeln!(
+            s,
+            "  <svrl:active-pattern id=\"artifact-{}\" name=\"{path}\" documents=\"{path}\"/>",
+            i + 1
+        );
+        for (id, worst, fs) in by_requirement(&a.findings) {
+            if worst == Verdict::NotApplicable {
+                continue;
+            }
+            let role = fs.first().map_or("", |f| f.level.label(view.lang));
+            let _ = writeln!(
+                s,
+                "  <svrl:fired-rule id=\"{}\" context=\"/\" role=\"{}\"/>",
+                esc(id),
+                esc(role)
+            );
+            for f in fs {
+                let (elem, role) = match f.verdict {
+                    Verdict::Fail => ("failed-assert", "error"),
+                    Verdict::Warning => ("failed-assert", "warning"),
+                    Verdict::Info => ("successful-report", "info"),
+                    Verdict::Pass | Verdict::NotApplicable => continue,
+                };
+                let _ = writeln!(
+                    s,
+                    "  <svrl:{elem} id=\"{id}\" role=\"{role}\" location=\"{}\" test=\"{id}\">\n    <svrl:text>{}</svrl:text>\n  </svrl:{elem}>",
+                    esc(&location(f)),
+                    esc(&view.message(f)),
+                    id = esc(id),
+                );
+            }
+        }
+    }
+    s.push_str("</svrl:schematron-output>\n");
+    s
+}
+
+/// The XPath-like location of a finding: its path, `/` when it has none; prefixed by the nested
+/// entry (`IHE_XDM/SUBSET01/DOC0001.XML!/ClinicalDocument/…`) when there is one.
+fn location(f: &Finding) -> String {
+    let path = f.location.path.as_deref().unwrap_or("/");
+    match &f.location.entry {
+        Some(e) => format!("{e}!{path}"),
+        None => path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample_report;
+
+    #[test]
+    fn well_formed_svrl_with_patterns_rules_and_asserts() {
+        let xml = render(&sample_report(), &View::default());
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().namespace(), Some(NS_SVRL));
+        assert_eq!(root.tag_name().name(), "schematron-output");
+        let svrl = |name: &str| -> Vec<roxmltree::Node<'_, '_>> {
+            root.children()
+                .filter(|n| {
+                    n.tag_name().namespace() == Some(NS_SVRL) && n.tag_name().name() == name
+                })
+                .collect()
+        };
+        let patterns = svrl("active-pattern");
+        assert_eq!(patterns.len(), 2);
+        assert_eq!(patterns[0].attribute("documents"), Some("out/a&b <1>.xml"));
+        // INS-021, CDA-HDR-024, INS-013, CDA-HDR-028 fired on the first artifact; CDA-HDR-028 on the second.
+        assert_eq!(svrl("fired-rule").len(), 5);
+        let asserts = svrl("failed-assert");
+        assert_eq!(asserts.len(), 2);
+        let ins = asserts
+            .iter()
+            .find(|a| a.attribute("id") == Some("INS-021"))
+            .unwrap();
+        assert_eq!(ins.attribute("role"), Some("error"));
+        assert_eq!(
+            ins.attribute("location"),
+            Some("/ClinicalDocument/recordTarget/patientRole/id[2]")
+        );
+        let text = ins
+            .children()
+            .find(|n| n.has_tag_name((NS_SVRL, "text")))
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(text.contains(crate::report::MASK) && !text.contains("279035121518990"));
+        let warn = asserts
+            .iter()
+            .find(|a| a.attribute("id") == Some("CDA-HDR-024"))
+            .unwrap();
+        assert_eq!(warn.attribute("role"), Some("warning"));
+        let reports = svrl("successful-report");
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].attribute("role"), Some("info"));
+        // Every assert and report follows a fired rule of its pattern.
+        let kids: Vec<_> = root.children().filter(|n| n.is_element()).collect();
+        for (i, k) in kids.iter().enumerate() {
+            if k.tag_name().name() == "failed-assert" || k.tag_name().name() == "successful-report"
+            {
+                let prev = kids[..i].iter().rev().find(|p| {
+                    p.tag_name().name() != "failed-assert"
+                        && p.tag_name().name() != "successful-report"
+                });
+                assert_eq!(prev.map(|p| p.tag_name().name()), Some("fired-rule"));
+            }
+        }
+    }
+
+    #[test]
+    fn nested_entries_prefix_the_location() {
+        let mut r = sample_report();
+        r.artifacts[1].findings[0].verdict = Verdict::Fail;
+        r.artifacts[1].findings[0].location.path = Some("/ClinicalDocument".into());
+        let xml = render(&r, &View::default());
+        assert!(xml.contains("location=\"IHE_XDM/SUBSET01/DOC0001.XML!/ClinicalDocument\""));
+    }
 }
