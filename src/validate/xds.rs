@@ -85,6 +85,17 @@ pub fn check_metadata(
 }
 
 /// Validates a standalone SubmitObjectsRequest or an ITI-41 capture, and each document it carries.
-pub fn validate(path: &str, parent: Option<&str>, bytes: &[u8], _opts: &Options) -> Vec<ArtifactResult> {
-    vec![super::result(path, parent, bytes, crate::model::ArtifactKind::Unknown, Vec::new())]
+pub fn validate(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    _opts: &Options,
+) -> Vec<ArtifactResult> {
+    vec![super::result(
+        path,
+        parent,
+        bytes,
+        crate::model::ArtifactKind::Unknown,
+        Vec::new(),
+    )]
 }
