@@ -3,6 +3,9 @@
 //! Layout of the 15-character matricule: `S AA MM DD(D) CCC OOO KK` (sex, year, month, COG place,
 //! order, key); key = 97 − (N mod 97) where N is the 13-character body with `2A` → `19` and
 //! `2B` → `18` at positions 6–7 (INSEE, as implemented by CNAM `NirKey.php`).
+//!
+//! The identifier forms are plain character tests (no regex engine), each quoting the regex of
+//! `shared/domain/identity.md` it implements.
 
 /// Class of an INS assigning-authority OID (INS-010, INS-013).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +138,96 @@ impl<'a> Nir<'a> {
     }
 }
 
+/// True for `[0-9]{n}`.
+fn digits(s: &str, n: usize) -> bool {
+    s.len() == n && s.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// A department + 3 digits: `^(?:[0-9]{2}|2A|2B)[0-9]{3}$` (INSEE COG commune code, INS-032).
+pub fn is_cog(s: &str) -> bool {
+    s.len() == 5
+        && s.get(..2).is_some_and(is_department)
+        && s.get(2..).is_some_and(|r| digits(r, 3))
+}
+
+/// `[0-9]{2}|2A|2B` (on a 2-character prefix: callers check the length first).
+fn is_department(s: &str) -> bool {
+    digits(s, 2) || s == "2A" || s == "2B"
+}
+
+/// A FINESS number: `^(?:[0-9]{2}|2A|2B)[0-9]{7}$`.
+pub fn is_finess(s: &str) -> bool {
+    s.len() == 9
+        && s.get(..2).is_some_and(is_department)
+        && s.get(2..).is_some_and(|r| digits(r, 7))
+}
+
+/// First characters allowed in a PS_IdNat or system identifier (ID-010): 0 ADELI, 1 cabinet
+/// ADELI, 3 FINESS, 4 SIREN, 5 SIRET, 6 cabinet RPPS, 8 RPPS.
+pub const PS_IDNAT_PREFIXES: &[char] = &['0', '1', '3', '4', '5', '6', '8'];
+
+/// Why a PS_IdNat / system identifier is not in its full form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PsIdNatForm {
+    /// `8` + 11-digit RPPS (`^8[0-9]{11}$`).
+    Rpps,
+    /// `0` + 9-character ADELI (`^0[0-9A-Z]{9}$`).
+    Adeli,
+    /// `<1|3|4|5|6><structure id>/<internal id>` (`^[13456][^/]+/.+$`).
+    Structure,
+}
+
+impl PsIdNatForm {
+    /// The form a value with this prefix must have (`None` for an unknown prefix, ID-010).
+    pub fn for_value(v: &str) -> Option<PsIdNatForm> {
+        match v.chars().next()? {
+            '8' => Some(PsIdNatForm::Rpps),
+            '0' => Some(PsIdNatForm::Adeli),
+            '1' | '3' | '4' | '5' | '6' => Some(PsIdNatForm::Structure),
+            _ => None,
+        }
+    }
+
+    /// True when `v` has this form (ID-011, ID-012).
+    pub fn matches(self, v: &str) -> bool {
+        match self {
+            PsIdNatForm::Rpps => v.starts_with('8') && digits(&v[1..], 11),
+            PsIdNatForm::Adeli => {
+                v.starts_with('0')
+                    && v.len() == 10
+                    && v.bytes()
+                        .skip(1)
+                        .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            }
+            PsIdNatForm::Structure => match v.get(1..).and_then(|r| r.split_once('/')) {
+                Some((structure, internal)) => !structure.is_empty() && !internal.is_empty(),
+                None => false,
+            },
+        }
+    }
+}
+
+/// The registry a Struct_IdNat prefix names, with the form it implies (ID-021): `1` FINESS
+/// `^1(?:[0-9]{2}|2A|2B)[0-9]{7}$`, `2` SIREN `^2[0-9]{9}$`, `3` SIRET `^3[0-9]{14}$`. Other
+/// prefixes (`0` cabinet ADELI, `4` RPPS-rang, technical numbers) have no checked form: `None`.
+pub fn struct_idnat_registry(v: &str) -> Option<(&'static str, bool)> {
+    let rest = v.get(1..)?;
+    match v.as_bytes().first()? {
+        b'1' => Some(("FINESS", is_finess(rest))),
+        b'2' => Some(("SIREN", digits(rest, 9))),
+        b'3' => Some(("SIRET", digits(rest, 14))),
+        _ => None,
+    }
+}
+
+/// ESSMS local usager id: `^3(?:[0-9]{2}|2A|2B)[0-9]{7}/.+$` (3 + FINESS / local id, ID-033).
+pub fn is_essms_local_id(v: &str) -> bool {
+    match v.strip_prefix('3').and_then(|r| r.split_once('/')) {
+        Some((finess, local)) => is_finess(finess) && !local.is_empty(),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +253,51 @@ mod tests {
         assert_eq!(
             Nir::parse("185011A12345666"),
             Err(NirFormError::Character(7))
+        );
+    }
+
+    #[test]
+    fn identifier_forms() {
+        assert!(
+            is_cog("51215")
+                && is_cog("2A004")
+                && !is_cog("5121")
+                && !is_cog("2C004")
+                && !is_cog("51é1")
+                && !is_cog("5é215")
+        );
+        assert!(is_finess("480787529") && is_finess("2A0000010") && !is_finess("48078752"));
+        assert!(
+            PsIdNatForm::Rpps.matches("801234567897") && !PsIdNatForm::Rpps.matches("80123456789")
+        );
+        assert!(
+            PsIdNatForm::Adeli.matches("0123456789")
+                && PsIdNatForm::Adeli.matches("012345678A")
+                && !PsIdNatForm::Adeli.matches("01234")
+        );
+        assert!(PsIdNatForm::Structure.matches("3480787529/1453"));
+        assert!(PsIdNatForm::Structure.matches("578435954900010/1.2.250.1.176.1"));
+        assert!(
+            !PsIdNatForm::Structure.matches("10103441234")
+                && !PsIdNatForm::Structure.matches("3/1")
+                && !PsIdNatForm::Structure.matches("3480787529/")
+        );
+        assert_eq!(PsIdNatForm::for_value("2x"), None);
+        assert_eq!(struct_idnat_registry("1480787529"), Some(("FINESS", true)));
+        assert_eq!(struct_idnat_registry("101765376"), Some(("FINESS", false)));
+        assert_eq!(
+            struct_idnat_registry("2801984755893"),
+            Some(("SIREN", false))
+        );
+        assert_eq!(
+            struct_idnat_registry("318003502400041"),
+            Some(("SIRET", true))
+        );
+        assert_eq!(struct_idnat_registry("4123"), None);
+        assert!(
+            is_essms_local_id("3480787529/194704032")
+                && !is_essms_local_id("480787529/1")
+                && !is_essms_local_id("3480787529")
         );
     }
 }
