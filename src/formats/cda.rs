@@ -10,7 +10,12 @@ use roxmltree::{Document, Node};
 use super::xml::{XmlText, NS_HL7, NS_SDTC};
 
 /// INS assigning-authority OIDs (INS-010): INS-NIR, INS-NIA, INS-NIR de test, INS-NIR de démonstration.
-pub const INS_OIDS: &[&str] = &["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"];
+pub const INS_OIDS: &[&str] = &[
+    "1.2.250.1.213.1.4.8",
+    "1.2.250.1.213.1.4.9",
+    "1.2.250.1.213.1.4.10",
+    "1.2.250.1.213.1.4.11",
+];
 /// NSS OIDs (never an INS, INS-011).
 pub const NSS_OIDS: &[&str] = &["1.2.250.1.213.1.4.13", "1.2.250.1.213.1.4.14"];
 /// Obsolete INS-C OID (INS-012).
@@ -47,7 +52,12 @@ pub struct Coded<'a, 'i> {
 impl<'a, 'i> Coded<'a, 'i> {
     /// Reads the coded attributes of `node`.
     pub fn of(node: Node<'a, 'i>) -> Self {
-        Coded { code: node.attribute("code"), system: node.attribute("codeSystem"), display: node.attribute("displayName"), node }
+        Coded {
+            code: node.attribute("code"),
+            system: node.attribute("codeSystem"),
+            display: node.attribute("displayName"),
+            node,
+        }
     }
 }
 
@@ -65,7 +75,11 @@ pub struct InstanceId<'a, 'i> {
 impl<'a, 'i> InstanceId<'a, 'i> {
     /// Reads `@root`/`@extension` of `node`.
     pub fn of(node: Node<'a, 'i>) -> Self {
-        InstanceId { root: node.attribute("root"), extension: node.attribute("extension"), node }
+        InstanceId {
+            root: node.attribute("root"),
+            extension: node.attribute("extension"),
+            node,
+        }
     }
 
     /// True when the root is an INS OID.
@@ -95,8 +109,13 @@ pub fn count(n: Node<'_, '_>, name: &'static str) -> usize {
 }
 
 /// SDTC child elements of `n` named `name` (`sdtc:deceasedInd`…).
-pub fn sdtc_children<'a, 'i>(n: Node<'a, 'i>, name: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {
-    n.children().filter(move |c| c.is_element() && c.tag_name().name() == name && c.tag_name().namespace() == Some(NS_SDTC))
+pub fn sdtc_children<'a, 'i>(
+    n: Node<'a, 'i>,
+    name: &'static str,
+) -> impl Iterator<Item = Node<'a, 'i>> {
+    n.children().filter(move |c| {
+        c.is_element() && c.tag_name().name() == name && c.tag_name().namespace() == Some(NS_SDTC)
+    })
 }
 
 /// Follows a path of HL7 child names, first match at each step.
@@ -151,7 +170,9 @@ impl<'a, 'i> Cda<'a, 'i> {
 
     /// `templateId` elements of the document (element nodes only, C-11): (root, extension, node).
     pub fn template_ids(&self) -> Vec<InstanceId<'a, 'i>> {
-        children(self.root, "templateId").map(InstanceId::of).collect()
+        children(self.root, "templateId")
+            .map(InstanceId::of)
+            .collect()
     }
 
     /// True when a document-level templateId has this root.
@@ -176,7 +197,8 @@ impl<'a, 'i> Cda<'a, 'i> {
 
     /// `effectiveTime/@value`.
     pub fn effective_time(&self) -> Option<&'a str> {
-        self.header("effectiveTime").and_then(|n| n.attribute("value"))
+        self.header("effectiveTime")
+            .and_then(|n| n.attribute("value"))
     }
 
     /// `confidentialityCode`.
@@ -186,7 +208,8 @@ impl<'a, 'i> Cda<'a, 'i> {
 
     /// `languageCode/@code`.
     pub fn language(&self) -> Option<&'a str> {
-        self.header("languageCode").and_then(|n| n.attribute("code"))
+        self.header("languageCode")
+            .and_then(|n| n.attribute("code"))
     }
 
     /// `recordTarget/patientRole`.
@@ -201,7 +224,9 @@ impl<'a, 'i> Cda<'a, 'i> {
 
     /// `recordTarget/patientRole/id` elements.
     pub fn patient_ids(&self) -> Vec<InstanceId<'a, 'i>> {
-        self.patient_role().map(|p| children(p, "id").map(InstanceId::of).collect()).unwrap_or_default()
+        self.patient_role()
+            .map(|p| children(p, "id").map(InstanceId::of).collect())
+            .unwrap_or_default()
     }
 
     /// The usager's INS: the first `patientRole/id` whose root is an INS OID.
@@ -227,19 +252,42 @@ impl<'a, 'i> Cda<'a, 'i> {
     /// `documentationOf[1]/serviceEvent/effectiveTime/low/@value` and `high/@value`.
     pub fn service_times(&self) -> (Option<&'a str>, Option<&'a str>) {
         let et = self.service_event().and_then(|s| child(s, "effectiveTime"));
-        let get = |n: &str| et.and_then(|e| e.children().find(|c| is_hl7(*c, n))).and_then(|c| c.attribute("value"));
+        let get = |n: &str| {
+            et.and_then(|e| e.children().find(|c| is_hl7(*c, n)))
+                .and_then(|c| c.attribute("value"))
+        };
         (get("low"), get("high"))
     }
 
     /// `componentOf/encompassingEncounter/location/healthCareFacility/code`.
     pub fn facility_type(&self) -> Option<Coded<'a, 'i>> {
-        path(self.root, &["componentOf", "encompassingEncounter", "location", "healthCareFacility", "code"]).map(Coded::of)
+        path(
+            self.root,
+            &[
+                "componentOf",
+                "encompassingEncounter",
+                "location",
+                "healthCareFacility",
+                "code",
+            ],
+        )
+        .map(Coded::of)
     }
 
     /// `documentationOf[1]/serviceEvent/performer/assignedEntity/representedOrganization/standardIndustryClassCode`.
     pub fn practice_setting(&self) -> Option<Coded<'a, 'i>> {
         self.service_event()
-            .and_then(|s| path(s, &["performer", "assignedEntity", "representedOrganization", "standardIndustryClassCode"]))
+            .and_then(|s| {
+                path(
+                    s,
+                    &[
+                        "performer",
+                        "assignedEntity",
+                        "representedOrganization",
+                        "standardIndustryClassCode",
+                    ],
+                )
+            })
             .map(Coded::of)
     }
 
@@ -255,6 +303,278 @@ impl<'a, 'i> Cda<'a, 'i> {
 
     /// Top-level sections of the structured body: `structuredBody/component/section`.
     pub fn sections(&self) -> Vec<Node<'a, 'i>> {
-        self.structured_body().map(|b| path_all(b, &["component", "section"])).unwrap_or_default()
+        self.structured_body()
+            .map(|b| path_all(b, &["component", "section"]))
+            .unwrap_or_default()
+    }
+}
+
+/// HL7 child elements of `n` named `name` without `@nullFlavor` ("non-null" in the schematrons).
+pub fn non_null_children<'a, 'i>(
+    n: Node<'a, 'i>,
+    name: &'static str,
+) -> impl Iterator<Item = Node<'a, 'i>> {
+    children(n, name).filter(|c| !is_null(*c))
+}
+
+/// True for an OID as the CI-SIS schematrons test it: `^[0-2](\.(0|[1-9]\d*))*$`.
+pub fn is_oid(s: &str) -> bool {
+    let mut arcs = s.split('.');
+    if !matches!(arcs.next(), Some("0" | "1" | "2")) {
+        return false;
+    }
+    arcs.all(|a| {
+        a == "0"
+            || (a.starts_with(|c: char| matches!(c, '1'..='9'))
+                && a.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// True for a UUID in its textual form (`8-4-4-4-12` hexadecimal digits, either case).
+pub fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// True for an HL7 RUID: `^[A-Za-z][A-Za-z\d\-]*$`.
+pub fn is_ruid(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// True for an HL7 `uid` (II/@root): OID, UUID or RUID, as the Structuration minimale schematron tests it.
+pub fn is_uid(s: &str) -> bool {
+    is_oid(s) || is_uuid(s) || is_ruid(s)
+}
+
+/// True for a timestamp as the Structuration minimale schematron tests it: `^[0-9]{4,14}`, anchored at
+/// the start only, so that a fraction or a UTC offset may follow (`20260315101500+0100`).
+pub fn is_ts(s: &str) -> bool {
+    s.len() >= 4 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+}
+
+/// Why a base64 text could not be decoded ([`decode_base64`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base64Error {
+    /// A character outside the RFC 4648 alphabet, white space and `=`.
+    InvalidChar {
+        /// The character.
+        ch: char,
+        /// Its byte offset in the concatenated text.
+        offset: usize,
+    },
+    /// `=` where padding cannot be, or data after the padding.
+    BadPadding {
+        /// Byte offset of the offending character in the concatenated text.
+        offset: usize,
+    },
+    /// The number of base64 characters is not a multiple of 4 (truncated or unpadded text).
+    Truncated {
+        /// Number of base64 characters (white space excluded).
+        chars: usize,
+    },
+}
+
+fn b64_value(b: u8) -> Option<u32> {
+    match b {
+        b'A'..=b'Z' => Some(u32::from(b - b'A')),
+        b'a'..=b'z' => Some(u32::from(b - b'a') + 26),
+        b'0'..=b'9' => Some(u32::from(b - b'0') + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// Decodes base64 text (RFC 4648 alphabet, padded, white space and line breaks ignored) given as pieces,
+/// handing the bytes to `out` in chunks of at most `chunk` bytes, so that the decoded content is never held
+/// whole. `out` returns `false` to stop early (then `Ok` is returned with the bytes decoded so far).
+///
+/// # Returns
+/// The number of decoded bytes, or the first error with its byte offset in the concatenated pieces.
+pub fn decode_base64<'t>(
+    pieces: impl IntoIterator<Item = &'t str>,
+    chunk: usize,
+    mut out: impl FnMut(&[u8]) -> bool,
+) -> Result<usize, Base64Error> {
+    let chunk = chunk.max(3);
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk + 3);
+    let (mut acc, mut n, mut pads, mut chars, mut total, mut base) =
+        (0u32, 0u8, 0u8, 0usize, 0usize, 0usize);
+    for piece in pieces {
+        for (i, &b) in piece.as_bytes().iter().enumerate() {
+            let offset = base + i;
+            if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                continue;
+            }
+            if b == b'=' {
+                // Padding completes a quantum of 2 or 3 characters; a second `=` only after `xx=`.
+                let ok = (pads == 0 && n >= 2) || (pads == 1 && n == 3);
+                if !ok {
+                    return Err(Base64Error::BadPadding { offset });
+                }
+                pads += 1;
+                acc <<= 6;
+                n += 1;
+                chars += 1;
+                if n == 4 {
+                    let bytes = acc.to_be_bytes();
+                    let keep = if pads == 1 { 2 } else { 1 };
+                    buf.extend_from_slice(&bytes[1..1 + keep]);
+                    n = 0;
+                    acc = 0;
+                    pads = 3; // the text must end here
+                }
+                continue;
+            }
+            let Some(v) = b64_value(b) else {
+                let ch = piece[i..].chars().next().unwrap_or('\u{fffd}');
+                return Err(Base64Error::InvalidChar { ch, offset });
+            };
+            if pads > 0 {
+                return Err(Base64Error::BadPadding { offset });
+            }
+            acc = (acc << 6) | v;
+            n += 1;
+            chars += 1;
+            if n == 4 {
+                buf.extend_from_slice(&acc.to_be_bytes()[1..]);
+                n = 0;
+                acc = 0;
+                if buf.len() >= chunk {
+                    total += buf.len();
+                    if !out(&buf) {
+                        return Ok(total);
+                    }
+                    buf.clear();
+                }
+            }
+        }
+        base += piece.len();
+    }
+    if n != 0 {
+        return Err(Base64Error::Truncated { chars });
+    }
+    if !buf.is_empty() {
+        total += buf.len();
+        out(&buf);
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oid_follows_the_schematron_pattern() {
+        for ok in [
+            "1.2.250.1.213.1.1.1.1",
+            "2.16.840.1.113883.1.3",
+            "0",
+            "1.0.3",
+            "2",
+        ] {
+            assert!(is_oid(ok), "{ok}");
+        }
+        for bad in [
+            "", "3.1", "1.02", "1..2", "1.2.", ".1", "12.3", "1.2a", "1.2 ", " 1.2", "１.2",
+        ] {
+            assert!(!is_oid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uid_accepts_oid_uuid_and_ruid_only() {
+        assert!(is_uid("1.2.250.1.213.4.99.1"));
+        assert!(is_uid("f47ac10b-58cc-4372-A567-0e02b2c3d479"));
+        assert!(is_uid("RUID-x1"));
+        assert!(!is_uid("147ac10b-58cc-4372-a567-0e02b2c3d47")); // short last group, digit first: not a RUID
+        assert!(is_uid("f47ac10b-58cc-4372-a567-0e02b2c3d47")); // letter first: a RUID
+        assert!(!is_uid("1.2.250.01"));
+        assert!(!is_uid("urn:oid:1.2.3"));
+        assert!(!is_uid(""));
+        assert!(!is_uid("ABC_DEF"));
+    }
+
+    #[test]
+    fn ts_is_start_anchored_like_the_schematron() {
+        for ok in [
+            "2026",
+            "20260315",
+            "20260315101500+0100",
+            "20260315101500.123-0500",
+            "2026-03-15",
+        ] {
+            assert!(is_ts(ok), "{ok}");
+        }
+        for bad in ["", "202", "x2026", " 2026", "20a6"] {
+            assert!(!is_ts(bad), "{bad}");
+        }
+    }
+
+    fn decode_all(pieces: &[&str]) -> Result<Vec<u8>, Base64Error> {
+        let mut v = Vec::new();
+        decode_base64(pieces.iter().copied(), 4, |c| {
+            v.extend_from_slice(c);
+            true
+        })
+        .map(|n| {
+            assert_eq!(n, v.len());
+            v
+        })
+    }
+
+    #[test]
+    fn base64_decodes_across_pieces_and_white_space() {
+        assert_eq!(decode_all(&["JVBE", "Ri0x\n LjQK"]).unwrap(), b"%PDF-1.4\n");
+        assert_eq!(decode_all(&["SGVsbG8="]).unwrap(), b"Hello");
+        assert_eq!(decode_all(&["SGVsbA=", "=\r\n"]).unwrap(), b"Hell");
+        assert_eq!(decode_all(&["", "  \n"]).unwrap(), b"");
+    }
+
+    #[test]
+    fn base64_errors_carry_their_offset() {
+        assert_eq!(
+            decode_all(&["SGV*"]),
+            Err(Base64Error::InvalidChar { ch: '*', offset: 3 })
+        );
+        assert_eq!(
+            decode_all(&["SGVs", "bé=="]),
+            Err(Base64Error::InvalidChar {
+                ch: 'é', offset: 5
+            })
+        );
+        assert_eq!(
+            decode_all(&["S==="]),
+            Err(Base64Error::BadPadding { offset: 1 })
+        );
+        assert_eq!(
+            decode_all(&["SG==SGVs"]),
+            Err(Base64Error::BadPadding { offset: 4 })
+        );
+        assert_eq!(
+            decode_all(&["SGVsb"]),
+            Err(Base64Error::Truncated { chars: 5 })
+        );
+        assert_eq!(
+            decode_all(&["SGVsbG8"]),
+            Err(Base64Error::Truncated { chars: 7 })
+        );
+    }
+
+    #[test]
+    fn base64_stops_when_asked() {
+        let mut seen = 0;
+        let n = decode_base64(["QUJDREVGR0hJSktM"], 3, |c| {
+            seen += c.len();
+            false
+        })
+        .unwrap();
+        assert_eq!((n, seen), (3, 3));
     }
 }
