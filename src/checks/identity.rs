@@ -878,3 +878,125 @@ fn essms_local_id(cda: &Cda<'_, '_>, sink: &mut Sink) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Finding, Verdict};
+
+    /// The findings of one slot check, as (rule, verdict) pairs without `pass`/`not_applicable`.
+    fn slot(oid: &str, matricule: &str) -> Vec<(String, Verdict)> {
+        let mut sink = Sink::new();
+        check_ins_slot(
+            oid,
+            matricule,
+            Location {
+                path: Some("patientId".into()),
+                ..Location::default()
+            },
+            &mut sink,
+        );
+        let findings: Vec<Finding> = sink.finish();
+        findings
+            .into_iter()
+            .filter(|f| !matches!(f.verdict, Verdict::Pass | Verdict::NotApplicable))
+            .map(|f| (f.requirement, f.verdict))
+            .collect()
+    }
+
+    fn bad(found: &[(String, Verdict)]) -> Vec<&str> {
+        found
+            .iter()
+            .filter(|(_, v)| matches!(v, Verdict::Fail | Verdict::Warning))
+            .map(|(r, _)| r.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_test_ins_in_a_slot_passes_with_its_class() {
+        let f = slot("1.2.250.1.213.1.4.10", "279035121518989");
+        assert!(bad(&f).is_empty(), "{f:?}");
+        assert!(f.contains(&("INS-013".into(), Verdict::Info)));
+        assert!(
+            bad(&slot("1.2.250.1.213.1.4.8", "185012A12345666")).is_empty(),
+            "Corsica 2A"
+        );
+    }
+
+    #[test]
+    fn an_nss_in_a_slot_fails_ins_011_only() {
+        assert_eq!(
+            bad(&slot("1.2.250.1.213.1.4.13", "279035121518989")),
+            ["INS-011"]
+        );
+    }
+
+    #[test]
+    fn ins_c_and_unknown_oids_fail_ins_010() {
+        assert_eq!(
+            bad(&slot("1.2.250.1.213.1.4.2", "279035121518989")),
+            ["INS-012", "INS-010"]
+        );
+        assert_eq!(
+            bad(&slot("urn:oid:1.2.250.1.213.1.4.10", "279035121518989")),
+            ["INS-010"]
+        );
+    }
+
+    #[test]
+    fn matricule_layout_key_and_sex_digit() {
+        assert_eq!(
+            bad(&slot("1.2.250.1.213.1.4.10", "2790351215189")),
+            ["INS-020"]
+        );
+        assert_eq!(
+            bad(&slot("1.2.250.1.213.1.4.10", "279035121518988")),
+            ["INS-021"]
+        );
+        assert_eq!(
+            bad(&slot("1.2.250.1.213.1.4.10", "379035121518939")),
+            ["INS-022"]
+        );
+        let mut sink = Sink::new();
+        check_ins_slot(
+            "1.2.250.1.213.1.4.10",
+            "279035121518988",
+            Location::default(),
+            &mut sink,
+        );
+        let key = sink
+            .findings()
+            .iter()
+            .find(|x| x.requirement == "INS-021")
+            .expect("INS-021 finding");
+        assert!(
+            key.message.en.contains("found 88, expected 89"),
+            "{}",
+            key.message.en
+        );
+        assert_eq!(key.personal, ["279035121518988"]);
+    }
+
+    #[test]
+    fn an_nia_gets_no_key_check_but_an_information() {
+        let f = slot("1.2.250.1.213.1.4.9", "279035121518900");
+        assert!(bad(&f).is_empty(), "{f:?}");
+        assert!(f.contains(&("INS-023".into(), Verdict::Info)));
+    }
+
+    #[test]
+    fn ins_labels_and_disguised_oids() {
+        assert!(
+            names_ins("INS-NIR") && names_ins("ins") && !names_ins("NSS") && !names_ins("INSEE")
+        );
+        assert_eq!(
+            ins_oid_in_disguise("urn:oid:1.2.250.1.213.1.4.8"),
+            Some("1.2.250.1.213.1.4.8")
+        );
+        assert_eq!(
+            ins_oid_in_disguise("1.2.250.1.213.1.4.10 "),
+            Some("1.2.250.1.213.1.4.10")
+        );
+        assert_eq!(ins_oid_in_disguise("1.2.250.1.213.1.4.1"), None);
+    }
+}
