@@ -105,14 +105,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let opts = Options { target: if a.dmp { validate::Target::Dmp } else { validate::Target::Offline }, ..Options::default() };
+    let opts = Options {
+        target: if a.dmp {
+            validate::Target::Dmp
+        } else {
+            validate::Target::Offline
+        },
+        ..Options::default()
+    };
     let mut artifacts = Vec::new();
     for p in &a.paths {
         artifacts.extend(validate::validate_path(p, &opts)?);
     }
     let report = ValidationReport::new(artifacts);
-    let color = a.out.is_none() && a.format == Format::Human && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let view = View { lang: a.lang, redact: !a.no_redact, color };
+    let color = a.out.is_none()
+        && a.format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let view = View {
+        lang: a.lang,
+        redact: !a.no_redact,
+        color,
+    };
     let text = report::render(&report, a.format, &view);
     write_out(a.out.as_deref(), &text)?;
     Ok(ExitCode::from(if report.has_failure() { 1 } else { 0 }))
@@ -120,7 +134,8 @@ fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
 
 fn write_out(out: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
     match out {
-        Some(p) => std::fs::write(p, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
         None => {
             let mut so = std::io::stdout().lock();
             match so.write_all(text.as_bytes()).and_then(|_| so.flush()) {
@@ -134,10 +149,17 @@ fn write_out(out: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
 fn requirements_cmd(a: RequirementsArgs) -> anyhow::Result<ExitCode> {
     let rows: Vec<_> = catalogue::all()
         .iter()
-        .filter(|r| a.domain.as_deref().is_none_or(|d| r.domain == d || r.prefix() == d || r.id.starts_with(d)))
+        .filter(|r| {
+            a.domain
+                .as_deref()
+                .is_none_or(|d| r.domain == d || r.prefix() == d || r.id.starts_with(d))
+        })
         .collect();
     if rows.is_empty() {
-        anyhow::bail!("no requirement matches --domain {}", a.domain.unwrap_or_default());
+        anyhow::bail!(
+            "no requirement matches --domain {}",
+            a.domain.unwrap_or_default()
+        );
     }
     let text = match a.format {
         ReqFormat::Json => {
@@ -154,7 +176,8 @@ fn requirements_cmd(a: RequirementsArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&v)? + "\n"
         }
         ReqFormat::Markdown => {
-            let mut s = String::from("| id | level | conf. | title | checks |\n|---|---|---|---|---|\n");
+            let mut s =
+                String::from("| id | level | conf. | title | checks |\n|---|---|---|---|---|\n");
             let mut implemented = 0;
             for r in &rows {
                 let c = checks::checks_for(&r.id);

@@ -11,7 +11,9 @@ pub fn root() -> PathBuf {
 
 /// `../shared`, where the real samples and the domain reference live (never copied into the project).
 pub fn shared() -> PathBuf {
-    std::env::var_os("DUI_CONFORM_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
+    std::env::var_os("DUI_CONFORM_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"))
 }
 
 /// A path under `../shared/samples`.

@@ -84,10 +84,15 @@ fn catalogue() -> &'static Catalogue {
         let mut all = Vec::new();
         for (name, text) in DATA {
             // The data is compiled in and covered by tests: a parse error here is a build defect.
-            let f: File = toml::from_str(text).unwrap_or_else(|e| panic!("catalogue {name}.toml: {e}"));
+            let f: File =
+                toml::from_str(text).unwrap_or_else(|e| panic!("catalogue {name}.toml: {e}"));
             all.extend(f.requirement);
         }
-        let by_id = all.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+        let by_id = all
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
         Catalogue { all, by_id }
     })
 }
@@ -140,8 +145,19 @@ impl ValueSet {
             }
         }
         let codes = rows.iter().filter_map(|r| r.first().cloned()).collect();
-        let pairs = rows.iter().filter(|r| r.len() >= 2).map(|r| (r[0].clone(), r[1].clone())).collect();
-        ValueSet { name, oid, version, rows, codes, pairs }
+        let pairs = rows
+            .iter()
+            .filter(|r| r.len() >= 2)
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect();
+        ValueSet {
+            name,
+            oid,
+            version,
+            rows,
+            codes,
+            pairs,
+        }
     }
 
     /// True when some concept has this code (whatever its code system).
@@ -156,7 +172,11 @@ impl ValueSet {
 
     /// The code systems under which `code` is a member.
     pub fn systems_of(&self, code: &str) -> Vec<&str> {
-        self.rows.iter().filter(|r| r[0] == code && r.len() > 1).map(|r| r[1].as_str()).collect()
+        self.rows
+            .iter()
+            .filter(|r| r[0] == code && r.len() > 1)
+            .map(|r| r[1].as_str())
+            .collect()
     }
 
     /// For a correspondence table: the target (code, system) of a source code (and system, when given).
@@ -199,8 +219,14 @@ const VALUESETS: &[(&str, &str)] = &[
 /// On an unknown name: names are literals in the checks, covered by tests.
 pub fn valueset(name: &str) -> &'static ValueSet {
     static SETS: OnceLock<HashMap<&'static str, ValueSet>> = OnceLock::new();
-    let sets = SETS.get_or_init(|| VALUESETS.iter().map(|(n, t)| (*n, ValueSet::parse(n, t))).collect());
-    sets.get(name).unwrap_or_else(|| panic!("unknown value set {name}"))
+    let sets = SETS.get_or_init(|| {
+        VALUESETS
+            .iter()
+            .map(|(n, t)| (*n, ValueSet::parse(n, t)))
+            .collect()
+    });
+    sets.get(name)
+        .unwrap_or_else(|| panic!("unknown value set {name}"))
 }
 
 /// Names of every compiled-in value set.
@@ -227,7 +253,10 @@ mod tests {
         }
         assert!(valueset("J07").contains("74207-2"));
         assert!(valueset("J143").contains_pair("UN", "2.16.840.1.113883.5.1"));
-        assert_eq!(valueset("ASS_X04").map("EXPORT_DUI", None).map(|t| t.0), Some("11"));
+        assert_eq!(
+            valueset("ASS_X04").map("EXPORT_DUI", None).map(|t| t.0),
+            Some("11")
+        );
         assert!(!valueset("J66").contains("EXPORT_DUI"));
     }
 }

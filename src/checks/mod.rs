@@ -32,12 +32,24 @@ pub struct CheckInfo {
 
 /// Every check of every domain.
 pub fn registry() -> Vec<CheckInfo> {
-    [cda::CHECKS, cda_ms::CHECKS, identity::CHECKS, xds::CHECKS, xdm::CHECKS, mssante::CHECKS].concat()
+    [
+        cda::CHECKS,
+        cda_ms::CHECKS,
+        identity::CHECKS,
+        xds::CHECKS,
+        xdm::CHECKS,
+        mssante::CHECKS,
+    ]
+    .concat()
 }
 
 /// The checks implementing `rule`.
 pub fn checks_for(rule: &str) -> Vec<&'static str> {
-    registry().into_iter().filter(|c| c.rules.contains(&rule)).map(|c| c.name).collect()
+    registry()
+        .into_iter()
+        .filter(|c| c.rules.contains(&rule))
+        .map(|c| c.name)
+        .collect()
 }
 
 /// Where a violation is: a node of a parsed XML document, or a location built by hand.
@@ -113,7 +125,12 @@ impl Sink {
     }
 
     /// Reports a violation of `rule`; the verdict follows the catalogue's policy.
-    pub fn violation<'s, 'a, 'i: 'a>(&'s mut self, rule: &'static str, at: impl Into<At<'a, 'i>>, msg: Msg) -> FindingRef<'s> {
+    pub fn violation<'s, 'a, 'i: 'a>(
+        &'s mut self,
+        rule: &'static str,
+        at: impl Into<At<'a, 'i>>,
+        msg: Msg,
+    ) -> FindingRef<'s> {
         let (level, verdict) = match catalogue::get(rule) {
             Some(r) => (r.level, Verdict::for_violation(r.level, r.confidence)),
             None => (Level::Info, Verdict::Info),
@@ -123,7 +140,12 @@ impl Sink {
     }
 
     /// Reports an informative finding on `rule` (never affects the verdict), e.g. "BOM présent".
-    pub fn info<'s, 'a, 'i: 'a>(&'s mut self, rule: &'static str, at: impl Into<At<'a, 'i>>, msg: Msg) -> FindingRef<'s> {
+    pub fn info<'s, 'a, 'i: 'a>(
+        &'s mut self,
+        rule: &'static str,
+        at: impl Into<At<'a, 'i>>,
+        msg: Msg,
+    ) -> FindingRef<'s> {
         let level = catalogue::get(rule).map_or(Level::Info, |r| r.level);
         self.states.entry(rule).or_insert(State::Evaluated);
         if self.states[rule] == State::NotApplicable {
@@ -132,7 +154,14 @@ impl Sink {
         self.push(rule, level, Verdict::Info, at.into(), msg)
     }
 
-    fn push<'s>(&'s mut self, rule: &'static str, level: Level, verdict: Verdict, at: At<'_, '_>, msg: Msg) -> FindingRef<'s> {
+    fn push<'s>(
+        &'s mut self,
+        rule: &'static str,
+        level: Level,
+        verdict: Verdict,
+        at: At<'_, '_>,
+        msg: Msg,
+    ) -> FindingRef<'s> {
         let (mut location, snippet) = match at {
             At::Node(n) => locate(n, None, self.base_offset),
             At::Attr(n, a) => locate(n, Some(a), self.base_offset),
@@ -168,7 +197,9 @@ impl Sink {
     /// violation and one `not_applicable` per inapplicable rule, by rule id.
     pub fn finish(mut self) -> Vec<Finding> {
         for (rule, state) in &self.states {
-            let Some(r) = catalogue::get(rule) else { continue };
+            let Some(r) = catalogue::get(rule) else {
+                continue;
+            };
             let already = self.findings.iter().any(|f| f.requirement == *rule);
             let verdict = match state {
                 State::Evaluated if !already => Verdict::Pass,
@@ -184,7 +215,10 @@ impl Sink {
                 level: r.level,
                 verdict,
                 message,
-                location: Location { entry: self.entry.clone(), ..Location::default() },
+                location: Location {
+                    entry: self.entry.clone(),
+                    ..Location::default()
+                },
                 snippet: None,
                 personal: Vec::new(),
             });
@@ -220,7 +254,11 @@ impl FindingRef<'_> {
 }
 
 /// Location and snippet of a node (and optionally one of its attributes).
-pub fn locate(n: Node<'_, '_>, attr: Option<&str>, base_offset: usize) -> (Location, Option<String>) {
+pub fn locate(
+    n: Node<'_, '_>,
+    attr: Option<&str>,
+    base_offset: usize,
+) -> (Location, Option<String>) {
     let doc = n.document();
     let (start, path) = match attr.and_then(|a| n.attributes().find(|x| x.name() == a)) {
         Some(a) => (a.range().start, format!("{}/@{}", node_path(n), a.name())),

@@ -116,7 +116,9 @@ impl XmlError {
     pub fn is_encoding(&self) -> bool {
         matches!(
             self,
-            XmlError::Encoding { .. } | XmlError::EncodingContradiction { .. } | XmlError::UnknownEncoding(_)
+            XmlError::Encoding { .. }
+                | XmlError::EncodingContradiction { .. }
+                | XmlError::UnknownEncoding(_)
         )
     }
 }
@@ -152,8 +154,13 @@ pub struct XmlText<'a> {
 /// Reads the XML declaration's `encoding` pseudo-attribute from the first bytes (ASCII-compatible).
 fn declaration(head: &[u8]) -> (bool, Option<String>) {
     let head = &head[..head.len().min(512)];
-    let Some(rest) = head.strip_prefix(b"<?xml") else { return (false, None) };
-    let end = rest.windows(2).position(|w| w == b"?>").unwrap_or(rest.len());
+    let Some(rest) = head.strip_prefix(b"<?xml") else {
+        return (false, None);
+    };
+    let end = rest
+        .windows(2)
+        .position(|w| w == b"?>")
+        .unwrap_or(rest.len());
     let decl = String::from_utf8_lossy(&rest[..end]);
     let enc = decl.find("encoding").and_then(|i| {
         let after = decl[i + 8..].trim_start().strip_prefix('=')?.trim_start();
@@ -170,7 +177,10 @@ fn declaration(head: &[u8]) -> (bool, Option<String>) {
 /// Decodes `bytes` per the XML encoding rules, blanking any DOCTYPE.
 pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<XmlText<'a>, XmlError> {
     if bytes.len() > limits.max_xml_bytes {
-        return Err(XmlError::TooLarge { size: bytes.len(), limit: limits.max_xml_bytes });
+        return Err(XmlError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_xml_bytes,
+        });
     }
     let (bom, body) = if let Some(b) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         (Some(Bom::Utf8), b)
@@ -183,16 +193,26 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<XmlText<'a>, XmlEr
     };
     let mut out = match bom {
         Some(Bom::Utf16Le) | Some(Bom::Utf16Be) => {
-            let enc = if bom == Some(Bom::Utf16Le) { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+            let enc = if bom == Some(Bom::Utf16Le) {
+                encoding_rs::UTF_16LE
+            } else {
+                encoding_rs::UTF_16BE
+            };
             let (text, had_errors) = enc.decode_without_bom_handling(body);
             if had_errors {
                 let offset = text.find('\u{FFFD}').map_or(0, |i| i * 2) + 2;
-                return Err(XmlError::Encoding { encoding: enc.name().into(), offset });
+                return Err(XmlError::Encoding {
+                    encoding: enc.name().into(),
+                    offset,
+                });
             }
             let (has, declared) = declaration(text.as_bytes());
             if let Some(d) = &declared {
                 if !d.to_ascii_lowercase().starts_with("utf-16") {
-                    return Err(XmlError::EncodingContradiction { bom: enc.name().into(), declared: d.clone() });
+                    return Err(XmlError::EncodingContradiction {
+                        bom: enc.name().into(),
+                        declared: d.clone(),
+                    });
                 }
             }
             XmlText {
@@ -224,8 +244,9 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<XmlText<'a>, XmlEr
                     }
                 }
                 Some(l) => {
-                    let enc = encoding_rs::Encoding::for_label(l.as_bytes())
-                        .ok_or_else(|| XmlError::UnknownEncoding(declared.clone().unwrap_or_default()))?;
+                    let enc = encoding_rs::Encoding::for_label(l.as_bytes()).ok_or_else(|| {
+                        XmlError::UnknownEncoding(declared.clone().unwrap_or_default())
+                    })?;
                     if bom == Some(Bom::Utf8) {
                         return Err(XmlError::EncodingContradiction {
                             bom: "UTF-8".into(),
@@ -242,7 +263,10 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<XmlText<'a>, XmlEr
                     let (text, _, had_errors) = enc.decode(body);
                     if had_errors {
                         let offset = text.find('\u{FFFD}').unwrap_or(0);
-                        return Err(XmlError::Encoding { encoding: enc.name().into(), offset });
+                        return Err(XmlError::Encoding {
+                            encoding: enc.name().into(),
+                            offset,
+                        });
                     }
                     XmlText {
                         text: Cow::Owned(text.into_owned()),
@@ -262,7 +286,10 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<XmlText<'a>, XmlEr
     if let Some(range) = find_doctype(&out.text) {
         let mut owned = out.text.into_owned();
         // Blank the declaration with spaces, keeping line ends so that positions stay true.
-        let blank: String = owned[range.clone()].chars().map(|c| if c == '\n' || c == '\r' { c } else { ' ' }).collect();
+        let blank: String = owned[range.clone()]
+            .chars()
+            .map(|c| if c == '\n' || c == '\r' { c } else { ' ' })
+            .collect();
         // `blank` may be shorter in bytes than the original if it held multi-byte characters: pad.
         let pad = range.len() - blank.len();
         owned.replace_range(range.clone(), &(blank + &" ".repeat(pad)));
@@ -316,17 +343,31 @@ fn find_doctype(text: &str) -> Option<Range<usize>> {
 }
 
 /// Parses decoded text into a read-only tree and enforces depth, node and attribute limits.
-pub fn parse<'t>(text: &'t XmlText<'_>, limits: &Limits) -> Result<roxmltree::Document<'t>, XmlError> {
-    let opts = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: limits.max_xml_nodes, ..Default::default() };
+pub fn parse<'t>(
+    text: &'t XmlText<'_>,
+    limits: &Limits,
+) -> Result<roxmltree::Document<'t>, XmlError> {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: limits.max_xml_nodes,
+        ..Default::default()
+    };
     let doc = roxmltree::Document::parse_with_options(&text.text, opts).map_err(|e| match e {
-        roxmltree::Error::NodesLimitReached => XmlError::TooManyNodes { limit: limits.max_xml_nodes },
+        roxmltree::Error::NodesLimitReached => XmlError::TooManyNodes {
+            limit: limits.max_xml_nodes,
+        },
         e => {
             let p = e.pos();
-            XmlError::Syntax { message: syntax_message(&e), line: p.row, column: p.col }
+            XmlError::Syntax {
+                message: syntax_message(&e),
+                line: p.row,
+                column: p.col,
+            }
         }
     })?;
     // Depth and attribute length, in one iterative pass (no recursion on untrusted nesting).
-    let mut depth: Vec<u32> = vec![0; doc.descendants().count().min(limits.max_xml_nodes as usize) + 1];
+    let mut depth: Vec<u32> =
+        vec![0; doc.descendants().count().min(limits.max_xml_nodes as usize) + 1];
     for node in doc.descendants() {
         let d = node.parent().map_or(0, |p| depth[p.id().get_usize()]) + 1;
         depth[node.id().get_usize()] = d;
@@ -335,7 +376,11 @@ pub fn parse<'t>(text: &'t XmlText<'_>, limits: &Limits) -> Result<roxmltree::Do
         }
         if d as usize > limits.max_xml_depth {
             let p = doc.text_pos_at(node.range().start);
-            return Err(XmlError::TooDeep { limit: limits.max_xml_depth, line: p.row, column: p.col });
+            return Err(XmlError::TooDeep {
+                limit: limits.max_xml_depth,
+                line: p.row,
+                column: p.col,
+            });
         }
         for a in node.attributes() {
             if a.value().len() > limits.max_xml_attr_len {
@@ -377,7 +422,11 @@ pub fn node_path(node: roxmltree::Node<'_, '_>) -> String {
             let name = n.tag_name().name();
             let same: Vec<_> = n
                 .parent()
-                .map(|p| p.children().filter(|c| c.is_element() && c.tag_name() == n.tag_name()).collect())
+                .map(|p| {
+                    p.children()
+                        .filter(|c| c.is_element() && c.tag_name() == n.tag_name())
+                        .collect()
+                })
                 .unwrap_or_default();
             if same.len() > 1 {
                 let idx = same.iter().position(|c| *c == n).unwrap_or(0) + 1;
@@ -396,7 +445,11 @@ pub fn node_path(node: roxmltree::Node<'_, '_>) -> String {
 pub fn start_tag<'t>(node: roxmltree::Node<'_, 't>, source: &'t str) -> String {
     let r = node.range();
     let s = &source[r.start..r.end.min(source.len())];
-    let end = if node.is_element() { s.find('>').map_or(s.len(), |i| i + 1) } else { s.len() };
+    let end = if node.is_element() {
+        s.find('>').map_or(s.len(), |i| i + 1)
+    } else {
+        s.len()
+    };
     truncate(&s[..end], 240)
 }
 
@@ -427,7 +480,11 @@ mod tests {
     #[test]
     fn bom_and_declaration_agree_or_fail() {
         let l = Limits::default();
-        let t = decode(b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>", &l).unwrap();
+        let t = decode(
+            b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>",
+            &l,
+        )
+        .unwrap();
         assert_eq!(t.bom, Some(Bom::Utf8));
         assert_eq!(t.base_offset, 3);
         assert!(matches!(
@@ -438,13 +495,23 @@ mod tests {
 
     #[test]
     fn invalid_utf8_reports_offset() {
-        assert_eq!(err(b"<a>\xFF</a>"), XmlError::Encoding { encoding: "UTF-8".into(), offset: 3 });
+        assert_eq!(
+            err(b"<a>\xFF</a>"),
+            XmlError::Encoding {
+                encoding: "UTF-8".into(),
+                offset: 3
+            }
+        );
     }
 
     #[test]
     fn latin1_is_decoded() {
         let l = Limits::default();
-        let t = decode(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE9</a>", &l).unwrap();
+        let t = decode(
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE9</a>",
+            &l,
+        )
+        .unwrap();
         let d = parse(&t, &l).unwrap();
         assert_eq!(d.root_element().text(), Some("é"));
     }
@@ -463,12 +530,22 @@ mod tests {
 
     #[test]
     fn depth_and_attribute_limits() {
-        let l = Limits { max_xml_depth: 10, max_xml_attr_len: 8, ..Limits::default() };
+        let l = Limits {
+            max_xml_depth: 10,
+            max_xml_attr_len: 8,
+            ..Limits::default()
+        };
         let deep = "<a>".repeat(11) + &"</a>".repeat(11);
         let t = decode(deep.as_bytes(), &l).unwrap();
-        assert!(matches!(parse(&t, &l), Err(XmlError::TooDeep { limit: 10, .. })));
+        assert!(matches!(
+            parse(&t, &l),
+            Err(XmlError::TooDeep { limit: 10, .. })
+        ));
         let t = decode(b"<a b=\"123456789\"/>", &l).unwrap();
-        assert!(matches!(parse(&t, &l), Err(XmlError::AttributeTooLong { len: 9, .. })));
+        assert!(matches!(
+            parse(&t, &l),
+            Err(XmlError::AttributeTooLong { len: 9, .. })
+        ));
     }
 
     #[test]
@@ -476,7 +553,10 @@ mod tests {
         let l = Limits::default();
         let t = decode(b"<r><id/><id x=\"1\"/></r>", &l).unwrap();
         let d = parse(&t, &l).unwrap();
-        let n = d.descendants().find(|n| n.attribute("x").is_some()).unwrap();
+        let n = d
+            .descendants()
+            .find(|n| n.attribute("x").is_some())
+            .unwrap();
         assert_eq!(node_path(n), "/r/id[2]");
         assert_eq!(start_tag(n, &t.text), "<id x=\"1\"/>");
     }

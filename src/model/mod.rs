@@ -128,7 +128,10 @@ pub struct Msg {
 impl Msg {
     /// A bilingual message.
     pub fn new(fr: impl Into<String>, en: impl Into<String>) -> Msg {
-        Msg { fr: fr.into(), en: en.into() }
+        Msg {
+            fr: fr.into(),
+            en: en.into(),
+        }
     }
 
     /// The text in `lang`.
@@ -303,7 +306,10 @@ pub struct ValidationReport {
 impl ValidationReport {
     /// Builds the report and its summary.
     pub fn new(artifacts: Vec<ArtifactResult>) -> ValidationReport {
-        let mut summary = Summary { artifacts: artifacts.len(), ..Summary::default() };
+        let mut summary = Summary {
+            artifacts: artifacts.len(),
+            ..Summary::default()
+        };
         for a in &artifacts {
             match a.verdict {
                 Verdict::Fail => summary.failed += 1,
@@ -312,7 +318,10 @@ impl ValidationReport {
             }
         }
         ValidationReport {
-            tool: Tool { name: "dui-conform".into(), version: env!("CARGO_PKG_VERSION").into() },
+            tool: Tool {
+                name: "dui-conform".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
             catalogue_version: crate::catalogue::version().to_string(),
             artifacts,
             summary,

@@ -101,7 +101,9 @@ fn xml_kind(ns: &str, local: &str) -> ArtifactKind {
     match (ns, local) {
         ("urn:hl7-org:v3", "ClinicalDocument") => ArtifactKind::Cda,
         (_, "ClinicalDocument") => ArtifactKind::Cda, // wrong namespace: CDA-WF-011 says so
-        ("urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0", "SubmitObjectsRequest") => ArtifactKind::XdsMetadata,
+        ("urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0", "SubmitObjectsRequest") => {
+            ArtifactKind::XdsMetadata
+        }
         ("urn:ihe:iti:xds-b:2007", "ProvideAndRegisterDocumentSetRequest") => ArtifactKind::Iti41,
         (_, "Envelope") => ArtifactKind::Iti41,
         ("http://hl7.org/fhir", _) => ArtifactKind::Fhir,
@@ -115,25 +117,56 @@ fn contains(h: &[u8], needle: &[u8]) -> bool {
 
 fn trim_bom_ws(b: &[u8]) -> &[u8] {
     let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     &b[start..]
 }
 
 /// A MIME message starts with header fields (`Name: value`) and has a blank line.
 fn looks_like_mime(head: &[u8]) -> bool {
     let first = head.split(|&c| c == b'\n').next().unwrap_or(&[]);
-    let Some(colon) = first.iter().position(|&c| c == b':') else { return false };
+    let Some(colon) = first.iter().position(|&c| c == b':') else {
+        return false;
+    };
     let name = &first[..colon];
     !name.is_empty()
         && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
-        && ["from", "to", "subject", "date", "message-id", "mime-version", "return-path", "received", "x-", "content-type", "delivered-to", "reply-to", "cc", "sender"]
-            .iter()
-            .any(|h| String::from_utf8_lossy(name).to_ascii_lowercase().starts_with(h))
+        && [
+            "from",
+            "to",
+            "subject",
+            "date",
+            "message-id",
+            "mime-version",
+            "return-path",
+            "received",
+            "x-",
+            "content-type",
+            "delivered-to",
+            "reply-to",
+            "cc",
+            "sender",
+        ]
+        .iter()
+        .any(|h| {
+            String::from_utf8_lossy(name)
+                .to_ascii_lowercase()
+                .starts_with(h)
+        })
 }
 
 /// Namespace and local name of the root element, read with a tolerant scan (no full parse).
 fn root_name(bytes: &[u8]) -> Option<(String, String)> {
-    let text = xml::decode(bytes, &Limits { max_xml_bytes: usize::MAX, ..Limits::default() }).ok()?;
+    let text = xml::decode(
+        bytes,
+        &Limits {
+            max_xml_bytes: usize::MAX,
+            ..Limits::default()
+        },
+    )
+    .ok()?;
     let s: &str = &text.text;
     let mut i = 0;
     let b = s.as_bytes();
@@ -150,7 +183,11 @@ fn root_name(bytes: &[u8]) -> Option<(String, String)> {
             let tag = &rest[1..end];
             let name = tag.split(|c: char| c.is_whitespace() || c == '/').next()?;
             let (prefix, local) = name.split_once(':').map_or(("", name), |(p, l)| (p, l));
-            let attr = if prefix.is_empty() { "xmlns=".to_string() } else { format!("xmlns:{prefix}=") };
+            let attr = if prefix.is_empty() {
+                "xmlns=".to_string()
+            } else {
+                format!("xmlns:{prefix}=")
+            };
             let ns = tag.find(&attr).and_then(|p| {
                 let v = &tag[p + attr.len()..];
                 let q = v.chars().next()?;
@@ -171,7 +208,12 @@ pub fn validate_bytes(path: &str, bytes: &[u8], opts: &Options) -> Vec<ArtifactR
 }
 
 /// As [`validate_bytes`], for an artifact nested in `parent`.
-pub fn validate_nested(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Options) -> Vec<ArtifactResult> {
+pub fn validate_nested(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    opts: &Options,
+) -> Vec<ArtifactResult> {
     match detect_kind(bytes) {
         ArtifactKind::Cda => vec![validate_cda(path, parent, bytes, opts)],
         ArtifactKind::Xdm => xdm::validate(path, parent, bytes, opts),
@@ -182,7 +224,12 @@ pub fn validate_nested(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Op
 }
 
 /// An artifact we do not validate (yet): one informative finding says so.
-fn unsupported(path: &str, parent: Option<&str>, bytes: &[u8], kind: ArtifactKind) -> ArtifactResult {
+fn unsupported(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    kind: ArtifactKind,
+) -> ArtifactResult {
     let msg = match kind {
         ArtifactKind::Fhir => Msg::new(
             "Ressource FHIR : la validation FHIR n'est pas encore disponible dans cette version",
@@ -197,19 +244,31 @@ fn unsupported(path: &str, parent: Option<&str>, bytes: &[u8], kind: ArtifactKin
             "Unrecognised artifact (not XML, an XDM zip nor a MIME message): not validated",
         ),
     };
-    result(path, parent, bytes, kind, vec![Finding {
-        requirement: "UNSUPPORTED".into(),
-        level: crate::model::Level::Info,
-        verdict: crate::model::Verdict::NotApplicable,
-        message: msg,
-        location: Location::default(),
-        snippet: None,
-        personal: Vec::new(),
-    }])
+    result(
+        path,
+        parent,
+        bytes,
+        kind,
+        vec![Finding {
+            requirement: "UNSUPPORTED".into(),
+            level: crate::model::Level::Info,
+            verdict: crate::model::Verdict::NotApplicable,
+            message: msg,
+            location: Location::default(),
+            snippet: None,
+            personal: Vec::new(),
+        }],
+    )
 }
 
 /// Assembles an [`ArtifactResult`].
-pub fn result(path: &str, parent: Option<&str>, bytes: &[u8], kind: ArtifactKind, findings: Vec<Finding>) -> ArtifactResult {
+pub fn result(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    kind: ArtifactKind,
+    findings: Vec<Finding>,
+) -> ArtifactResult {
     ArtifactResult {
         path: path.to_string(),
         kind,
@@ -231,7 +290,12 @@ pub fn check_cda(cda: &Cda<'_, '_>, sink: &mut Sink) {
 }
 
 /// Validates a CDA document given as bytes.
-pub fn validate_cda(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Options) -> ArtifactResult {
+pub fn validate_cda(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    opts: &Options,
+) -> ArtifactResult {
     let mut sink = Sink::new();
     with_cda(bytes, opts, &mut sink, |cda, sink| check_cda(cda, sink));
     result(path, parent, bytes, ArtifactKind::Cda, sink.finish())
@@ -239,7 +303,12 @@ pub fn validate_cda(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Optio
 
 /// Decodes and parses `bytes` as a CDA and calls `f` with the view; reports CDA-WF-010/011/012 on the
 /// sink when that is impossible (and then `f` is not called). Returns what `f` returned.
-pub fn with_cda<R>(bytes: &[u8], opts: &Options, sink: &mut Sink, f: impl FnOnce(&Cda<'_, '_>, &mut Sink) -> R) -> Option<R> {
+pub fn with_cda<R>(
+    bytes: &[u8],
+    opts: &Options,
+    sink: &mut Sink,
+    f: impl FnOnce(&Cda<'_, '_>, &mut Sink) -> R,
+) -> Option<R> {
     let text = match xml::decode(bytes, &opts.limits) {
         Ok(t) => t,
         Err(e) => {
@@ -285,9 +354,16 @@ pub fn validate_path(p: &str, opts: &Options) -> Result<Vec<ArtifactResult>, Inp
         std::io::stdin()
             .take(opts.limits.max_file_bytes + 1)
             .read_to_end(&mut buf)
-            .map_err(|source| InputError::Io { path: "-".into(), source })?;
+            .map_err(|source| InputError::Io {
+                path: "-".into(),
+                source,
+            })?;
         if buf.len() as u64 > opts.limits.max_file_bytes {
-            return Err(InputError::TooLarge { path: "-".into(), size: buf.len() as u64, limit: opts.limits.max_file_bytes });
+            return Err(InputError::TooLarge {
+                path: "-".into(),
+                size: buf.len() as u64,
+                limit: opts.limits.max_file_bytes,
+            });
         }
         return Ok(validate_bytes("-", &buf, opts));
     }
@@ -298,7 +374,10 @@ pub fn validate_path(p: &str, opts: &Options) -> Result<Vec<ArtifactResult>, Inp
     let mut files = Vec::new();
     if path.is_dir() {
         for e in walkdir::WalkDir::new(path).sort_by_file_name() {
-            let e = e.map_err(|e| InputError::Io { path: p.to_string(), source: e.into() })?;
+            let e = e.map_err(|e| InputError::Io {
+                path: p.to_string(),
+                source: e.into(),
+            })?;
             if e.file_type().is_file() && !e.file_name().to_string_lossy().starts_with('.') {
                 files.push(e.into_path());
             }
@@ -309,11 +388,21 @@ pub fn validate_path(p: &str, opts: &Options) -> Result<Vec<ArtifactResult>, Inp
     let mut out = Vec::new();
     for f in files {
         let name = f.to_string_lossy().to_string();
-        let meta = std::fs::metadata(&f).map_err(|source| InputError::Io { path: name.clone(), source })?;
+        let meta = std::fs::metadata(&f).map_err(|source| InputError::Io {
+            path: name.clone(),
+            source,
+        })?;
         if meta.len() > opts.limits.max_file_bytes {
-            return Err(InputError::TooLarge { path: name, size: meta.len(), limit: opts.limits.max_file_bytes });
+            return Err(InputError::TooLarge {
+                path: name,
+                size: meta.len(),
+                limit: opts.limits.max_file_bytes,
+            });
         }
-        let bytes = std::fs::read(&f).map_err(|source| InputError::Io { path: name.clone(), source })?;
+        let bytes = std::fs::read(&f).map_err(|source| InputError::Io {
+            path: name.clone(),
+            source,
+        })?;
         out.extend(validate_bytes(&name, &bytes, opts));
     }
     Ok(out)
