@@ -33,12 +33,16 @@ pub enum XmlError {
     #[error("empty document")]
     Empty,
     /// The bytes do not decode in the (declared or detected) encoding.
-    #[error("invalid {encoding} byte sequence at byte {offset}")]
+    #[error("invalid {encoding} byte sequence at byte {offset} ({line}:{column})")]
     Encoding {
         /// Encoding used to decode.
         encoding: String,
         /// Offset of the first invalid byte.
         offset: usize,
+        /// 1-based line of that byte.
+        line: u32,
+        /// 1-based column (in bytes) of that byte.
+        column: u32,
     },
     /// The byte-order mark and the declared encoding disagree.
     #[error("byte-order mark says {bom} but the XML declaration says encoding=\"{declared}\"")]
@@ -99,7 +103,8 @@ impl XmlError {
         match self {
             XmlError::Syntax { line, column, .. }
             | XmlError::TooDeep { line, column, .. }
-            | XmlError::AttributeTooLong { line, column, .. } => Some((*line, *column)),
+            | XmlError::AttributeTooLong { line, column, .. }
+            | XmlError::Encoding { line, column, .. } => Some((*line, *column)),
             _ => None,
         }
     }
@@ -200,10 +205,13 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<XmlText<'a>, XmlEr
             };
             let (text, had_errors) = enc.decode_without_bom_handling(body);
             if had_errors {
-                let offset = text.find('\u{FFFD}').map_or(0, |i| i * 2) + 2;
+                let at = text.find('\u{FFFD}').unwrap_or(0);
+                let (line, column) = line_col(text[..at].as_bytes());
                 return Err(XmlError::Encoding {
                     encoding: enc.name().into(),
-                    offset,
+                    offset: at * 2 + 2,
+                    line,
+                    column,
                 });
             }
             let (has, declared) = declaration(text.as_bytes());
@@ -230,9 +238,14 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<XmlText<'a>, XmlEr
             let base_offset = bytes.len() - body.len();
             match label.as_deref() {
                 None | Some("utf-8") | Some("utf8") => {
-                    let text = std::str::from_utf8(body).map_err(|e| XmlError::Encoding {
-                        encoding: "UTF-8".into(),
-                        offset: base_offset + e.valid_up_to(),
+                    let text = std::str::from_utf8(body).map_err(|e| {
+                        let (line, column) = line_col(&body[..e.valid_up_to()]);
+                        XmlError::Encoding {
+                            encoding: "UTF-8".into(),
+                            offset: base_offset + e.valid_up_to(),
+                            line,
+                            column,
+                        }
                     })?;
                     XmlText {
                         text: Cow::Borrowed(text),
@@ -263,9 +276,12 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<XmlText<'a>, XmlEr
                     let (text, _, had_errors) = enc.decode(body);
                     if had_errors {
                         let offset = text.find('\u{FFFD}').unwrap_or(0);
+                        let (line, column) = line_col(text[..offset].as_bytes());
                         return Err(XmlError::Encoding {
                             encoding: enc.name().into(),
                             offset,
+                            line,
+                            column,
                         });
                     }
                     XmlText {
@@ -356,6 +372,15 @@ pub fn parse<'t>(
         roxmltree::Error::NodesLimitReached => XmlError::TooManyNodes {
             limit: limits.max_xml_nodes,
         },
+        // roxmltree places these at 1:1; the useful place is where the input stops.
+        roxmltree::Error::UnclosedRootNode | roxmltree::Error::UnexpectedEndOfStream => {
+            let (line, column) = end_position(&text.text);
+            XmlError::Syntax {
+                message: syntax_message(&e),
+                line,
+                column,
+            }
+        }
         e => {
             let p = e.pos();
             XmlError::Syntax {
@@ -396,6 +421,20 @@ pub fn parse<'t>(
         }
     }
     Ok(doc)
+}
+
+/// 1-based line and byte column of the position just after `before`.
+fn line_col(before: &[u8]) -> (u32, u32) {
+    let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&c| c != b'\n').count() + 1;
+    (line as u32, col as u32)
+}
+
+/// 1-based line and column just after the last character of `text`.
+fn end_position(text: &str) -> (u32, u32) {
+    let line = text.matches('\n').count() + 1;
+    let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line as u32, col as u32)
 }
 
 /// roxmltree's message without its trailing "at L:C" (we print the position ourselves).
@@ -499,7 +538,9 @@ mod tests {
             err(b"<a>\xFF</a>"),
             XmlError::Encoding {
                 encoding: "UTF-8".into(),
-                offset: 3
+                offset: 3,
+                line: 1,
+                column: 4
             }
         );
     }

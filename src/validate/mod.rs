@@ -157,17 +157,24 @@ fn looks_like_mime(head: &[u8]) -> bool {
         })
 }
 
-/// Namespace and local name of the root element, read with a tolerant scan (no full parse).
+/// Namespace and local name of the root element, read with a tolerant scan of the first 64 KiB (no
+/// full decode: a document with an encoding error is still recognised, and then reported as such).
 fn root_name(bytes: &[u8]) -> Option<(String, String)> {
-    let text = xml::decode(
-        bytes,
-        &Limits {
-            max_xml_bytes: usize::MAX,
-            ..Limits::default()
-        },
-    )
-    .ok()?;
-    let s: &str = &text.text;
+    let head = &bytes[..bytes.len().min(64 << 10)];
+    let owned: String = if let Some(b) = head.strip_prefix(b"\xFF\xFE") {
+        encoding_rs::UTF_16LE
+            .decode_without_bom_handling(b)
+            .0
+            .into_owned()
+    } else if let Some(b) = head.strip_prefix(b"\xFE\xFF") {
+        encoding_rs::UTF_16BE
+            .decode_without_bom_handling(b)
+            .0
+            .into_owned()
+    } else {
+        String::from_utf8_lossy(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head)).into_owned()
+    };
+    let s = owned.as_str();
     let mut i = 0;
     let b = s.as_bytes();
     while i < b.len() {
@@ -176,10 +183,17 @@ fn root_name(bytes: &[u8]) -> Option<(String, String)> {
             i += rest.find("?>")? + 2;
         } else if rest.starts_with("<!--") {
             i += rest.find("-->")? + 3;
+        } else if rest.starts_with("<!DOCTYPE") {
+            // Skip an internal subset too.
+            let end = rest
+                .find("]>")
+                .map(|e| e + 2)
+                .or_else(|| rest.find('>').map(|e| e + 1))?;
+            i += end;
         } else if rest.starts_with("<!") {
             i += rest.find('>')? + 1;
         } else if rest.starts_with('<') {
-            let end = rest.find('>')?;
+            let end = rest.find('>').unwrap_or(rest.len());
             let tag = &rest[1..end];
             let name = tag.split(|c: char| c.is_whitespace() || c == '/').next()?;
             let (prefix, local) = name.split_once(':').map_or(("", name), |(p, l)| (p, l));
@@ -191,12 +205,12 @@ fn root_name(bytes: &[u8]) -> Option<(String, String)> {
             let ns = tag.find(&attr).and_then(|p| {
                 let v = &tag[p + attr.len()..];
                 let q = v.chars().next()?;
-                let v = &v[1..];
+                let v = &v[q.len_utf8()..];
                 v.find(q).map(|e| v[..e].to_string())
             });
             return Some((ns.unwrap_or_default(), local.to_string()));
         } else {
-            i += 1;
+            i += rest.chars().next().map_or(1, char::len_utf8);
         }
     }
     None
