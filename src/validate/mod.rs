@@ -413,10 +413,21 @@ pub fn validate_path(p: &str, opts: &Options) -> Result<Vec<ArtifactResult>, Inp
                 limit: opts.limits.max_file_bytes,
             });
         }
-        let bytes = std::fs::read(&f).map_err(|source| InputError::Io {
+        let io = |source| InputError::Io {
             path: name.clone(),
             source,
-        })?;
+        };
+        let mut file = std::fs::File::open(&f).map_err(io)?;
+        let mut magic = [0u8; 4];
+        let n = std::io::Read::read(&mut file, &mut magic).map_err(io)?;
+        if magic[..n].starts_with(b"PK") {
+            // A zip is read from disk entry by entry: a 100 MB package never sits in memory whole.
+            std::io::Seek::rewind(&mut file).map_err(io)?;
+            out.extend(xdm::validate_file(&name, file, opts));
+            continue;
+        }
+        drop(file);
+        let bytes = std::fs::read(&f).map_err(io)?;
         out.extend(validate_bytes(&name, &bytes, opts));
     }
     Ok(out)
