@@ -19,13 +19,51 @@ use crate::msg;
 
 /// Checks of this module and the rules they implement.
 pub const CHECKS: &[CheckInfo] = &[
-    CheckInfo { name: "mssante::rfc5322", rules: &["MSS-MSG-010"] },
-    CheckInfo { name: "mssante::subject", rules: &["MSS-MSG-011", "MSS-MSG-012", "MSS-HDR-015"] },
-    CheckInfo { name: "mssante::parts", rules: &["MSS-MSG-013", "MSS-MSG-014", "MSS-MSG-016", "MSS-MSG-017", "MSS-MSG-018"] },
-    CheckInfo { name: "mssante::x_mss_headers", rules: &["MSS-HDR-010", "MSS-HDR-011", "MSS-HDR-012", "MSS-HDR-013", "MSS-HDR-014"] },
+    CheckInfo {
+        name: "mssante::rfc5322",
+        rules: &["MSS-MSG-010"],
+    },
+    CheckInfo {
+        name: "mssante::subject",
+        rules: &["MSS-MSG-011", "MSS-MSG-012", "MSS-HDR-015"],
+    },
+    CheckInfo {
+        name: "mssante::parts",
+        rules: &[
+            "MSS-MSG-013",
+            "MSS-MSG-014",
+            "MSS-MSG-016",
+            "MSS-MSG-017",
+            "MSS-MSG-018",
+        ],
+    },
+    CheckInfo {
+        name: "mssante::x_mss_headers",
+        rules: &[
+            "MSS-HDR-010",
+            "MSS-HDR-011",
+            "MSS-HDR-012",
+            "MSS-HDR-013",
+            "MSS-HDR-014",
+        ],
+    },
     CheckInfo {
         name: "mssante::recipients",
-        rules: &["MSS-ADDR-010", "MSS-ADDR-011", "MSS-ADDR-012", "MSS-ADDR-014", "MSS-MSG-019", "INS-010", "INS-011", "INS-012", "INS-013", "INS-020", "INS-021", "INS-022", "INS-023"],
+        rules: &[
+            "MSS-ADDR-010",
+            "MSS-ADDR-011",
+            "MSS-ADDR-012",
+            "MSS-ADDR-014",
+            "MSS-MSG-019",
+            "INS-010",
+            "INS-011",
+            "INS-012",
+            "INS-013",
+            "INS-020",
+            "INS-021",
+            "INS-022",
+            "INS-023",
+        ],
     },
 ];
 
@@ -93,20 +131,34 @@ impl XdmAttachment {
 /// Collects the facts of a parsed CDA the message checks compare with (pure, on the view).
 pub fn cda_facts(cda: &Cda<'_, '_>, entry: &str) -> AttachedDoc {
     let patient = cda.patient();
-    let names: Vec<_> = patient.map(|p| children(p, "name").collect()).unwrap_or_default();
+    let names: Vec<_> = patient
+        .map(|p| children(p, "name").collect())
+        .unwrap_or_default();
     let texts = |tag: &'static str| -> Vec<String> {
         names
             .iter()
             .flat_map(|n| children(*n, tag))
-            .filter_map(|n| n.text().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")))
+            .filter_map(|n| {
+                n.text()
+                    .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            })
             .filter(|t| !t.is_empty())
             .collect()
     };
-    let ins = cda.ins().and_then(|i| Some((i.root?.to_string(), i.extension?.trim().to_string())));
+    let ins = cda
+        .ins()
+        .and_then(|i| Some((i.root?.to_string(), i.extension?.trim().to_string())));
     // INS-030: the traits that make an INS usable (Structuration minimale schematron).
-    let has = |steps: &[&'static str]| patient.and_then(|p| path(p, steps)).is_some_and(|n| !is_null(n));
+    let has = |steps: &[&'static str]| {
+        patient
+            .and_then(|p| path(p, steps))
+            .is_some_and(|n| !is_null(n))
+    };
     let name_with = |qual: Option<&str>, tag: &'static str| {
-        names.iter().flat_map(|n| children(*n, tag)).any(|g| g.attribute("qualifier") == qual && !is_null(g))
+        names
+            .iter()
+            .flat_map(|n| children(*n, tag))
+            .any(|g| g.attribute("qualifier") == qual && !is_null(g))
     };
     let ins_traits = ins.is_some()
         && name_with(Some("BR"), "family")
@@ -114,32 +166,57 @@ pub fn cda_facts(cda: &Cda<'_, '_>, entry: &str) -> AttachedDoc {
         && name_with(None, "given")
         && has(&["birthTime"])
         && has(&["birthplace", "place", "addr", "county"])
-        && patient.and_then(|p| child(p, "administrativeGenderCode")).is_some_and(|g| g.attribute("code").is_some());
+        && patient
+            .and_then(|p| child(p, "administrativeGenderCode"))
+            .is_some_and(|g| g.attribute("code").is_some());
     AttachedDoc {
         entry: entry.to_string(),
-        code: cda.code().and_then(|c| c.code).map(|c| c.trim().to_string()),
+        code: cda
+            .code()
+            .and_then(|c| c.code)
+            .map(|c| c.trim().to_string()),
         ins,
         ins_traits,
         families: texts("family"),
         givens: texts("given"),
-        birth_time: patient.and_then(|p| child(p, "birthTime")).and_then(|b| b.attribute("value")).map(str::to_string),
+        birth_time: patient
+            .and_then(|p| child(p, "birthTime"))
+            .and_then(|b| b.attribute("value"))
+            .map(str::to_string),
     }
 }
 
 fn at_field(f: &crate::formats::mime::Field) -> Location {
-    Location { line: Some(f.line), column: Some(1), path: Some(format!("header {}", f.name)), offset: Some(f.offset), entry: None }
+    Location {
+        line: Some(f.line),
+        column: Some(1),
+        path: Some(format!("header {}", f.name)),
+        offset: Some(f.offset),
+        entry: None,
+    }
 }
 
 fn at_header(name: &str) -> Location {
-    Location { path: Some(format!("header {name}")), ..Location::default() }
+    Location {
+        path: Some(format!("header {name}")),
+        ..Location::default()
+    }
 }
 
 fn at_part(p: &Part) -> Location {
-    Location { line: Some(p.line), column: Some(1), path: Some(p.label()), offset: Some(p.header.start), entry: None }
+    Location {
+        line: Some(p.line),
+        column: Some(1),
+        path: Some(p.label()),
+        offset: Some(p.header.start),
+        entry: None,
+    }
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| panic!("static regex {pattern}: {e}")))
+    cell.get_or_init(|| {
+        Regex::new(pattern).unwrap_or_else(|e| panic!("static regex {pattern}: {e}"))
+    })
 }
 
 /// MSS-MSG-010: RFC 5322 form of the message (RFC 5322 §3.6 field counts, §2.1.1 line length, CRLF).
@@ -149,7 +226,9 @@ pub fn rfc5322(mail: &Mail<'_>, sink: &mut Sink) {
         let found: Vec<_> = mail.fields_named(name).collect();
         let n = found.len();
         if n != 1 {
-            let loc = found.get(1).map_or_else(|| at_header(name), |f| at_field(f));
+            let loc = found
+                .get(1)
+                .map_or_else(|| at_header(name), |f| at_field(f));
             sink.violation(
                 "MSS-MSG-010",
                 loc,
@@ -179,7 +258,10 @@ pub fn rfc5322(mail: &Mail<'_>, sink: &mut Sink) {
         sink.violation(
             "MSS-MSG-010",
             at_header("To"),
-            msg!("Aucun destinataire : ni To, ni Cc, ni Bcc dans l'en-tête", "No recipient: no To, Cc nor Bcc in the header"),
+            msg!(
+                "Aucun destinataire : ni To, ni Cc, ni Bcc dans l'en-tête",
+                "No recipient: no To, Cc nor Bcc in the header"
+            ),
         );
     }
     let mime_used = mail.field("Content-Type").is_some() || mail.parts.len() > 1;
@@ -224,7 +306,12 @@ pub fn rfc5322(mail: &Mail<'_>, sink: &mut Sink) {
     if let Some(&(line, offset)) = mail.malformed_lines.first() {
         sink.violation(
             "MSS-MSG-010",
-            Location { line: Some(line), column: Some(1), offset: Some(offset), ..Location::default() },
+            Location {
+                line: Some(line),
+                column: Some(1),
+                offset: Some(offset),
+                ..Location::default()
+            },
             msg!(
                 "Ligne d'en-tête ni champ « Nom: valeur » ni continuation (RFC 5322 §2.2)",
                 "Header line neither a \"Name: value\" field nor a continuation (RFC 5322 §2.2)"
@@ -258,10 +345,19 @@ fn upper_plain(s: &str) -> String {
 /// MSS-MSG-011 (prefix), MSS-MSG-012 (libellé NOM prénom date, no INS) and MSS-HDR-015 ([FIN] subject).
 pub fn subject(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     let subject = mail.subject.clone().unwrap_or_default();
-    let loc = || mail.field("Subject").map_or_else(|| at_header("Subject"), at_field);
+    let loc = || {
+        mail.field("Subject")
+            .map_or_else(|| at_header("Subject"), at_field)
+    };
     if xdm.parts.is_empty() {
-        sink.not_applicable("MSS-MSG-011", msg!("Pas de pièce IHE_XDM.zip", "No IHE_XDM.zip attachment"));
-        sink.not_applicable("MSS-MSG-012", msg!("Pas de pièce IHE_XDM.zip", "No IHE_XDM.zip attachment"));
+        sink.not_applicable(
+            "MSS-MSG-011",
+            msg!("Pas de pièce IHE_XDM.zip", "No IHE_XDM.zip attachment"),
+        );
+        sink.not_applicable(
+            "MSS-MSG-012",
+            msg!("Pas de pièce IHE_XDM.zip", "No IHE_XDM.zip attachment"),
+        );
     } else {
         sink.check("MSS-MSG-011");
         if !subject.starts_with(SUBJECT_PREFIX) {
@@ -274,7 +370,13 @@ pub fn subject(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
                 ),
             )
             .personal(subject.clone());
-            sink.not_applicable("MSS-MSG-012", msg!("Objet sans préfixe XDM/1.0/DDM+", "Subject without the XDM/1.0/DDM+ prefix"));
+            sink.not_applicable(
+                "MSS-MSG-012",
+                msg!(
+                    "Objet sans préfixe XDM/1.0/DDM+",
+                    "Subject without the XDM/1.0/DDM+ prefix"
+                ),
+            );
         } else {
             subject_form(&subject, xdm.docs(), &loc, sink);
         }
@@ -293,7 +395,10 @@ pub fn subject(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
             );
         }
     } else {
-        sink.not_applicable("MSS-HDR-015", msg!("Pas de [FIN] dans l'objet", "No [FIN] in the subject"));
+        sink.not_applicable(
+            "MSS-HDR-015",
+            msg!("Pas de [FIN] dans l'objet", "No [FIN] in the subject"),
+        );
     }
 }
 
@@ -304,11 +409,15 @@ fn subject_form(subject: &str, docs: &[AttachedDoc], loc: &dyn Fn() -> Location,
     sink.check("MSS-MSG-012");
     let fix_fr = "forme attendue : XDM/1.0/DDM+<libellé du document> <NOM> <prénom> <JJ/MM/AAAA>";
     let fix_en = "expected form: XDM/1.0/DDM+<document label> <NAME> <first name> <DD/MM/YYYY>";
-    if !re(&FORM, r"^XDM/1\.0/DDM\+.+ [0-3][0-9]/[01][0-9]/[0-9]{4}$").is_match(subject.trim_end()) {
+    if !re(&FORM, r"^XDM/1\.0/DDM\+.+ [0-3][0-9]/[01][0-9]/[0-9]{4}$").is_match(subject.trim_end())
+    {
         sink.violation(
             "MSS-MSG-012",
             loc(),
-            msg!("Objet « {subject} » : {fix_fr}", "Subject \"{subject}\": {fix_en}"),
+            msg!(
+                "Objet « {subject} » : {fix_fr}",
+                "Subject \"{subject}\": {fix_en}"
+            ),
         )
         .personal(subject.to_string());
         return;
@@ -325,11 +434,21 @@ fn subject_form(subject: &str, docs: &[AttachedDoc], loc: &dyn Fn() -> Location,
         )
         .personal(ins.to_string());
     }
-    let Some(doc) = docs.iter().find(|d| !d.families.is_empty() || d.birth_time.is_some()) else { return };
+    let Some(doc) = docs
+        .iter()
+        .find(|d| !d.families.is_empty() || d.birth_time.is_some())
+    else {
+        return;
+    };
     let up = upper_plain(subject);
-    let family_ok = doc.families.is_empty() || doc.families.iter().any(|f| up.contains(&upper_plain(f)));
+    let family_ok =
+        doc.families.is_empty() || doc.families.iter().any(|f| up.contains(&upper_plain(f)));
     let given_ok = doc.givens.is_empty()
-        || doc.givens.iter().flat_map(|g| g.split_whitespace()).any(|g| up.contains(&upper_plain(g)));
+        || doc
+            .givens
+            .iter()
+            .flat_map(|g| g.split_whitespace())
+            .any(|g| up.contains(&upper_plain(g)));
     let date_ok = match (&doc.birth_time, subject_date(subject)) {
         (Some(b), Some(d)) => b.get(..8) == Some(d.as_str()),
         _ => true,
@@ -337,7 +456,11 @@ fn subject_form(subject: &str, docs: &[AttachedDoc], loc: &dyn Fn() -> Location,
     if !(family_ok && given_ok && date_ok) {
         let family = doc.families.first().cloned().unwrap_or_default();
         let given = doc.givens.first().cloned().unwrap_or_default();
-        let birth = doc.birth_time.as_deref().and_then(|b| Some(format!("{}/{}/{}", b.get(6..8)?, b.get(4..6)?, b.get(..4)?))).unwrap_or_default();
+        let birth = doc
+            .birth_time
+            .as_deref()
+            .and_then(|b| Some(format!("{}/{}/{}", b.get(6..8)?, b.get(4..6)?, b.get(..4)?)))
+            .unwrap_or_default();
         let entry = &doc.entry;
         sink.violation(
             "MSS-MSG-012",
@@ -356,7 +479,9 @@ fn subject_form(subject: &str, docs: &[AttachedDoc], loc: &dyn Fn() -> Location,
 
 /// True for a PDF part (media type or file name).
 fn is_pdf(p: &Part) -> bool {
-    p.content_type == "application/pdf" || p.file_name().is_some_and(|n| n.to_ascii_lowercase().ends_with(".pdf"))
+    p.content_type == "application/pdf"
+        || p.file_name()
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".pdf"))
 }
 
 /// True when the bytes are a PDF declaring PDF/A part 1 in their XMP metadata (`pdfaid:part` = 1).
@@ -366,7 +491,10 @@ pub fn is_pdfa1(bytes: &[u8]) -> bool {
     }
     let key = b"pdfaid:part";
     let mut from = 0;
-    while let Some(p) = bytes.get(from..).and_then(|s| s.windows(key.len()).position(|w| w == key)) {
+    while let Some(p) = bytes
+        .get(from..)
+        .and_then(|s| s.windows(key.len()).position(|w| w == key))
+    {
         let after = bytes.get(from + p + key.len()..).unwrap_or(&[]);
         let value: Vec<u8> = after
             .iter()
@@ -390,18 +518,41 @@ pub fn parts(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     let zips: Vec<&Part> = mail
         .parts
         .iter()
-        .filter(|p| p.content_type == "application/zip" || p.file_name().is_some_and(|n| n.to_ascii_lowercase().ends_with(".zip")))
+        .filter(|p| {
+            p.content_type == "application/zip"
+                || p.file_name()
+                    .is_some_and(|n| n.to_ascii_lowercase().ends_with(".zip"))
+        })
         .collect();
-    let carries = !xdm.parts.is_empty() || !zips.is_empty() || mail.subject.as_deref().is_some_and(|s| s.starts_with(SUBJECT_PREFIX));
+    let carries = !xdm.parts.is_empty()
+        || !zips.is_empty()
+        || mail
+            .subject
+            .as_deref()
+            .is_some_and(|s| s.starts_with(SUBJECT_PREFIX));
     if !carries {
-        sink.not_applicable("MSS-MSG-013", msg!("Message sans document joint", "Message without attached documents"));
+        sink.not_applicable(
+            "MSS-MSG-013",
+            msg!(
+                "Message sans document joint",
+                "Message without attached documents"
+            ),
+        );
     } else {
         sink.check("MSS-MSG-013");
         match xdm.parts.as_slice() {
             [] => {
                 let names: Vec<&str> = zips.iter().filter_map(|p| p.file_name()).collect();
-                let found = if names.is_empty() { "aucune".to_string() } else { names.join(", ") };
-                let found_en = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+                let found = if names.is_empty() {
+                    "aucune".to_string()
+                } else {
+                    names.join(", ")
+                };
+                let found_en = if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                };
                 sink.violation(
                     "MSS-MSG-013",
                     zips.first().map_or_else(Location::default, |p| at_part(p)),
@@ -427,7 +578,10 @@ pub fn parts(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
                 if let Some(p) = mail.parts.get(*first) {
                     let mut wrong = Vec::new();
                     if p.content_type != "application/zip" {
-                        wrong.push(format!("Content-Type {} (attendu application/zip)", p.content_type));
+                        wrong.push(format!(
+                            "Content-Type {} (attendu application/zip)",
+                            p.content_type
+                        ));
                     }
                     if p.transfer_encoding.as_deref() != Some("base64") {
                         let te = p.transfer_encoding.as_deref().unwrap_or("absent");
@@ -457,9 +611,16 @@ pub fn parts(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     }
 
     // MSS-MSG-014 / 017: the PDF rendering next to the archive.
-    let pdfs: Vec<&Part> = mail.parts.iter().filter(|p| !p.is_multipart && is_pdf(p)).collect();
+    let pdfs: Vec<&Part> = mail
+        .parts
+        .iter()
+        .filter(|p| !p.is_multipart && is_pdf(p))
+        .collect();
     if xdm.parts.is_empty() {
-        sink.not_applicable("MSS-MSG-014", msg!("Pas de pièce IHE_XDM.zip", "No IHE_XDM.zip attachment"));
+        sink.not_applicable(
+            "MSS-MSG-014",
+            msg!("Pas de pièce IHE_XDM.zip", "No IHE_XDM.zip attachment"),
+        );
     } else {
         sink.check("MSS-MSG-014");
         static PDF_NAME: OnceLock<Regex> = OnceLock::new();
@@ -510,8 +671,11 @@ pub fn parts(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     }
 
     // MSS-MSG-018: text body parts in UTF-8 (ECO.2.2.3).
-    let texts: Vec<&Part> =
-        mail.parts.iter().filter(|p| !p.is_multipart && p.content_type.starts_with("text/") && !p.is_attachment()).collect();
+    let texts: Vec<&Part> = mail
+        .parts
+        .iter()
+        .filter(|p| !p.is_multipart && p.content_type.starts_with("text/") && !p.is_attachment())
+        .collect();
     if texts.is_empty() {
         sink.not_applicable("MSS-MSG-018", msg!("Pas de partie texte", "No text part"));
     } else {
@@ -520,8 +684,16 @@ pub fn parts(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
             let charset = p.charset.as_deref().unwrap_or("");
             let ct = &p.content_type;
             if !charset.eq_ignore_ascii_case("utf-8") {
-                let shown = if charset.is_empty() { "absent (us-ascii par défaut)" } else { charset };
-                let shown_en = if charset.is_empty() { "absent (us-ascii by default)" } else { charset };
+                let shown = if charset.is_empty() {
+                    "absent (us-ascii par défaut)"
+                } else {
+                    charset
+                };
+                let shown_en = if charset.is_empty() {
+                    "absent (us-ascii by default)"
+                } else {
+                    charset
+                };
                 sink.violation(
                     "MSS-MSG-018",
                     at_part(p),
@@ -537,7 +709,10 @@ pub fn parts(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
                     sink.violation(
                         "MSS-MSG-018",
                         at_part(p),
-                        msg!("Partie {ct} indécodable : {e}", "{ct} part cannot be decoded: {e}"),
+                        msg!(
+                            "Partie {ct} indécodable : {e}",
+                            "{ct} part cannot be decoded: {e}"
+                        ),
                     );
                 }
                 Ok(b) => {
@@ -559,11 +734,19 @@ pub fn parts(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
 
     // MSS-MSG-016 (info): body text/plain or multipart/alternative; replies thread with both headers.
     sink.check("MSS-MSG-016");
-    let body = mail
-        .parts
-        .iter()
-        .find(|p| !p.is_attachment() && !matches!(p.content_type.as_str(), "multipart/mixed" | "multipart/related"));
-    if let Some(b) = body.filter(|b| !matches!(b.content_type.as_str(), "text/plain" | "multipart/alternative")) {
+    let body = mail.parts.iter().find(|p| {
+        !p.is_attachment()
+            && !matches!(
+                p.content_type.as_str(),
+                "multipart/mixed" | "multipart/related"
+            )
+    });
+    if let Some(b) = body.filter(|b| {
+        !matches!(
+            b.content_type.as_str(),
+            "text/plain" | "multipart/alternative"
+        )
+    }) {
         let ct = &b.content_type;
         sink.info(
             "MSS-MSG-016",
@@ -574,7 +757,10 @@ pub fn parts(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
             ),
         );
     }
-    let (irt, refs) = (mail.field("In-Reply-To").is_some(), mail.field("References").is_some());
+    let (irt, refs) = (
+        mail.field("In-Reply-To").is_some(),
+        mail.field("References").is_some(),
+    );
     if irt != refs {
         sink.info(
             "MSS-MSG-016",
@@ -596,7 +782,10 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
             sink.violation(
                 rule,
                 at_field(second),
-                msg!("{n} en-têtes {name} : un seul est admis", "{n} {name} headers: only one is allowed"),
+                msg!(
+                    "{n} en-têtes {name} : un seul est admis",
+                    "{n} {name} headers: only one is allowed"
+                ),
             );
         }
         all.first().copied()
@@ -607,7 +796,13 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     // MSS-HDR-010: X-MSS-CODECDA lists the CDA codes (ECO.2.4.1).
     let codecda = once("X-MSS-CODECDA", "MSS-HDR-010", sink);
     if !readable {
-        sink.not_applicable("MSS-HDR-010", msg!("Pas d'archive IHE_XDM lisible", "No readable IHE_XDM archive"));
+        sink.not_applicable(
+            "MSS-HDR-010",
+            msg!(
+                "Pas d'archive IHE_XDM lisible",
+                "No readable IHE_XDM archive"
+            ),
+        );
     } else {
         sink.check("MSS-HDR-010");
         let mut expected: Vec<String> = docs.iter().filter_map(|d| d.code.clone()).collect();
@@ -635,7 +830,12 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
                 );
             }
             (Some(f), false) => {
-                let mut got: Vec<String> = f.value.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+                let mut got: Vec<String> = f
+                    .value
+                    .split(',')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect();
                 got.sort();
                 if got != expected {
                     let (v, list) = (&f.value, expected.join(","));
@@ -657,10 +857,22 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     // MSS-HDR-011: X-MSS-INS = O when the CDA carries a qualified INS, else N (ECO.2.4.2).
     let ins = once("X-MSS-INS", "MSS-HDR-011", sink);
     if !readable {
-        sink.not_applicable("MSS-HDR-011", msg!("Pas d'archive IHE_XDM lisible", "No readable IHE_XDM archive"));
+        sink.not_applicable(
+            "MSS-HDR-011",
+            msg!(
+                "Pas d'archive IHE_XDM lisible",
+                "No readable IHE_XDM archive"
+            ),
+        );
     } else {
         sink.check("MSS-HDR-011");
-        let expected = (!docs.is_empty()).then(|| if docs.iter().all(|d| d.ins_traits) { "O" } else { "N" });
+        let expected = (!docs.is_empty()).then(|| {
+            if docs.iter().all(|d| d.ins_traits) {
+                "O"
+            } else {
+                "N"
+            }
+        });
         match (ins, expected) {
             (None, Some(e)) => {
                 sink.violation(
@@ -676,17 +888,31 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
                 sink.violation(
                     "MSS-HDR-011",
                     at_field(f),
-                    msg!("X-MSS-INS présent sans CDA dans IHE_XDM : le retirer", "X-MSS-INS present without a CDA in IHE_XDM: remove it"),
+                    msg!(
+                        "X-MSS-INS présent sans CDA dans IHE_XDM : le retirer",
+                        "X-MSS-INS present without a CDA in IHE_XDM: remove it"
+                    ),
                 );
             }
             (Some(f), Some(e)) if f.value != e => {
                 let v = &f.value;
-                let why_fr = if e == "O" { "le CDA porte un INS avec ses traits (INS-030)" } else { "le CDA ne porte pas d'INS avec tous ses traits (INS-030)" };
-                let why_en = if e == "O" { "the CDA carries an INS with its traits (INS-030)" } else { "the CDA does not carry an INS with all its traits (INS-030)" };
+                let why_fr = if e == "O" {
+                    "le CDA porte un INS avec ses traits (INS-030)"
+                } else {
+                    "le CDA ne porte pas d'INS avec tous ses traits (INS-030)"
+                };
+                let why_en = if e == "O" {
+                    "the CDA carries an INS with its traits (INS-030)"
+                } else {
+                    "the CDA does not carry an INS with all its traits (INS-030)"
+                };
                 sink.violation(
                     "MSS-HDR-011",
                     at_field(f),
-                    msg!("X-MSS-INS « {v} » : attendu « {e} », {why_fr}", "X-MSS-INS \"{v}\": \"{e}\" expected, {why_en}"),
+                    msg!(
+                        "X-MSS-INS « {v} » : attendu « {e} », {why_fr}",
+                        "X-MSS-INS \"{v}\": \"{e}\" expected, {why_en}"
+                    ),
                 )
                 .snippet(format!("X-MSS-INS: {v}"));
             }
@@ -711,7 +937,10 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
             sink.violation(
                 "MSS-HDR-012",
                 at_field(f),
-                msg!("En-tête X-MSS-NIL vide : y mettre le numéro de référencement du logiciel", "Empty X-MSS-NIL header: put the product reference number in it"),
+                msg!(
+                    "En-tête X-MSS-NIL vide : y mettre le numéro de référencement du logiciel",
+                    "Empty X-MSS-NIL header: put the product reference number in it"
+                ),
             );
         }
         Some(_) => {}
@@ -720,8 +949,14 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     // MSS-HDR-013 / 014: X-MSS-MES = FIN, only towards a usager (ECO.2.2.8).
     match once("X-MSS-MES", "MSS-HDR-013", sink) {
         None => {
-            sink.not_applicable("MSS-HDR-013", msg!("Pas d'en-tête X-MSS-MES", "No X-MSS-MES header"));
-            sink.not_applicable("MSS-HDR-014", msg!("Pas d'en-tête X-MSS-MES", "No X-MSS-MES header"));
+            sink.not_applicable(
+                "MSS-HDR-013",
+                msg!("Pas d'en-tête X-MSS-MES", "No X-MSS-MES header"),
+            );
+            sink.not_applicable(
+                "MSS-HDR-014",
+                msg!("Pas d'en-tête X-MSS-MES", "No X-MSS-MES header"),
+            );
         }
         Some(f) => {
             sink.check("MSS-HDR-013");
@@ -731,7 +966,10 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
                 sink.violation(
                     "MSS-HDR-013",
                     at_field(f),
-                    msg!("X-MSS-MES « {v} » : la seule valeur admise est « FIN »", "X-MSS-MES \"{v}\": the only allowed value is \"FIN\""),
+                    msg!(
+                        "X-MSS-MES « {v} » : la seule valeur admise est « FIN »",
+                        "X-MSS-MES \"{v}\": the only allowed value is \"FIN\""
+                    ),
                 )
                 .snippet(format!("X-MSS-MES: {v}"));
             }
@@ -751,13 +989,20 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
 
 /// MSS-ADDR-010, 011 (with INS-010…023 on the patient local part), 012, 014 and MSS-MSG-019.
 pub fn recipients(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
-    let loc_of = |header: &str| mail.field(header).map_or_else(|| at_header(header), at_field);
+    let loc_of = |header: &str| {
+        mail.field(header)
+            .map_or_else(|| at_header(header), at_field)
+    };
     // MSS-ADDR-010: operator domains end with .mssante.fr.
     if mail.mailboxes.is_empty() {
         sink.not_applicable("MSS-ADDR-010", msg!("Aucune adresse", "No address"));
     } else {
         sink.check("MSS-ADDR-010");
-        for m in mail.mailboxes.iter().filter(|m| !m.domain().ends_with(".mssante.fr")) {
+        for m in mail
+            .mailboxes
+            .iter()
+            .filter(|m| !m.domain().ends_with(".mssante.fr"))
+        {
             let (a, h) = (&m.address, m.header);
             sink.violation(
                 "MSS-ADDR-010",
@@ -769,10 +1014,24 @@ pub fn recipients(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
             );
         }
     }
-    let patients: Vec<_> = mail.recipients().filter(|r| r.domain() == PATIENT_DOMAIN).collect();
+    let patients: Vec<_> = mail
+        .recipients()
+        .filter(|r| r.domain() == PATIENT_DOMAIN)
+        .collect();
     if patients.is_empty() {
-        for r in ["MSS-ADDR-011", "MSS-ADDR-012", "MSS-ADDR-014", "MSS-MSG-019"] {
-            sink.not_applicable(r, msg!("Aucun destinataire @{PATIENT_DOMAIN}", "No @{PATIENT_DOMAIN} recipient"));
+        for r in [
+            "MSS-ADDR-011",
+            "MSS-ADDR-012",
+            "MSS-ADDR-014",
+            "MSS-MSG-019",
+        ] {
+            sink.not_applicable(
+                r,
+                msg!(
+                    "Aucun destinataire @{PATIENT_DOMAIN}",
+                    "No @{PATIENT_DOMAIN} recipient"
+                ),
+            );
         }
         return;
     }
@@ -781,7 +1040,10 @@ pub fn recipients(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     sink.check("MSS-ADDR-011");
     for r in &patients {
         let local = r.local();
-        let oid = docs.iter().find_map(|d| d.ins.as_ref().map(|(root, _)| root.as_str())).unwrap_or("1.2.250.1.213.1.4.8");
+        let oid = docs
+            .iter()
+            .find_map(|d| d.ins.as_ref().map(|(root, _)| root.as_str()))
+            .unwrap_or("1.2.250.1.213.1.4.8");
         crate::checks::identity::check_ins_slot(oid, local, loc_of(r.header), sink);
         for d in docs {
             let Some((_, ext)) = &d.ins else { continue };
@@ -802,12 +1064,24 @@ pub fn recipients(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     }
     // MSS-ADDR-012: no document invisible to the patient sent to the patient.
     if !xdm.readable() {
-        sink.not_applicable("MSS-ADDR-012", msg!("Pas d'archive IHE_XDM lisible", "No readable IHE_XDM archive"));
+        sink.not_applicable(
+            "MSS-ADDR-012",
+            msg!(
+                "Pas d'archive IHE_XDM lisible",
+                "No readable IHE_XDM archive"
+            ),
+        );
     } else {
         sink.check("MSS-ADDR-012");
-        let invisible = xdm.attached.as_ref().is_some_and(|a| a.confidentiality.iter().any(|c| c == "INVISIBLE_PATIENT"));
+        let invisible = xdm
+            .attached
+            .as_ref()
+            .is_some_and(|a| a.confidentiality.iter().any(|c| c == "INVISIBLE_PATIENT"));
         if invisible {
-            let a = &patients.first().map(|p| p.address.clone()).unwrap_or_default();
+            let a = &patients
+                .first()
+                .map(|p| p.address.clone())
+                .unwrap_or_default();
             sink.violation(
                 "MSS-ADDR-012",
                 patients.first().map_or_else(Location::default, |p| loc_of(p.header)),
@@ -887,18 +1161,66 @@ mod tests {
 
     #[test]
     fn subject_dates() {
-        assert_eq!(subject_date("XDM/1.0/DDM+BILAN MARTIN Claire 15/03/1979").as_deref(), Some("19790315"));
+        assert_eq!(
+            subject_date("XDM/1.0/DDM+BILAN MARTIN Claire 15/03/1979").as_deref(),
+            Some("19790315")
+        );
+    }
+
+    /// MSS-ADDR-014 has no invalid fixture (fixtures/mime.md): a usager address with a CDA whose INS lacks
+    /// its traits, or without X-MSS-INS: O.
+    #[test]
+    fn patient_address_needs_a_qualified_ins() {
+        let raw = b"From: a@x.mssante.fr\r\nTo: 279035121518989@patient.mssante.fr\r\nX-MSS-INS: O\r\n\r\n".to_vec();
+        let mail = crate::formats::mime::parse(&raw, &crate::limits::Limits::default()).unwrap();
+        let doc = AttachedDoc {
+            entry: "IHE_XDM/SUBSET01/DOC0001.XML".into(),
+            code: Some("28653-4".into()),
+            ins: Some(("1.2.250.1.213.1.4.10".into(), "279035121518989".into())),
+            ins_traits: true,
+            ..AttachedDoc::default()
+        };
+        let verdict = |doc: AttachedDoc| {
+            let xdm = XdmAttachment {
+                parts: vec![1],
+                decoded: Some(Ok(())),
+                attached: Some(Attached {
+                    opened: true,
+                    docs: vec![doc],
+                    confidentiality: vec!["N".into()],
+                }),
+            };
+            let mut sink = Sink::new();
+            recipients(&mail, &xdm, &mut sink);
+            sink.finish()
+                .into_iter()
+                .find(|f| f.requirement == "MSS-ADDR-014")
+                .map(|f| f.verdict)
+        };
+        assert_eq!(verdict(doc.clone()), Some(crate::model::Verdict::Pass));
+        assert_eq!(
+            verdict(AttachedDoc {
+                ins_traits: false,
+                ..doc
+            }),
+            Some(crate::model::Verdict::Fail)
+        );
     }
 
     #[test]
     fn oversized_message_to_a_patient_warns() {
-        let mut raw = b"From: a@x.mssante.fr\r\nTo: 279035121518989@patient.mssante.fr\r\n\r\n".to_vec();
+        let mut raw =
+            b"From: a@x.mssante.fr\r\nTo: 279035121518989@patient.mssante.fr\r\n\r\n".to_vec();
         raw.resize(MAX_PATIENT_MESSAGE_BYTES + 10, b'x');
         let limits = crate::limits::Limits::default();
         let mail = crate::formats::mime::parse(&raw, &limits).unwrap();
         let mut sink = Sink::new();
         recipients(&mail, &XdmAttachment::default(), &mut sink);
         let f = sink.finish();
-        assert!(f.iter().any(|f| f.requirement == "MSS-MSG-019" && f.verdict == crate::model::Verdict::Warning));
+        assert!(
+            f.iter()
+                .any(|f| f.requirement == "MSS-MSG-019"
+                    && f.verdict == crate::model::Verdict::Warning)
+        );
     }
 }

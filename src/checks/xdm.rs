@@ -19,10 +19,22 @@ use crate::validate::xds::MetadataFacts;
 
 /// Checks of this module and the rules they implement.
 pub const CHECKS: &[CheckInfo] = &[
-    CheckInfo { name: "xdm::layout", rules: &["XDM-010", "XDM-014", "XDM-015", "XDM-017", "XDM-021"] },
-    CheckInfo { name: "xdm::subset", rules: &["XDM-011", "XDM-012", "XDM-013", "XDM-014", "XDM-016"] },
-    CheckInfo { name: "xdm::one_patient", rules: &["XDM-018"] },
-    CheckInfo { name: "xdm::index_readme", rules: &["XDM-019", "XDM-020"] },
+    CheckInfo {
+        name: "xdm::layout",
+        rules: &["XDM-010", "XDM-014", "XDM-015", "XDM-017", "XDM-021"],
+    },
+    CheckInfo {
+        name: "xdm::subset",
+        rules: &["XDM-011", "XDM-012", "XDM-013", "XDM-014", "XDM-016"],
+    },
+    CheckInfo {
+        name: "xdm::one_patient",
+        rules: &["XDM-018"],
+    },
+    CheckInfo {
+        name: "xdm::index_readme",
+        rules: &["XDM-019", "XDM-020"],
+    },
 ];
 
 /// Name of the metadata file of a submission set (upper case, as the NIST validator looks it up).
@@ -65,7 +77,10 @@ pub struct SubsetView<'a> {
 }
 
 fn at_entry(entry: &str) -> Location {
-    Location { entry: Some(entry.to_string()), ..Location::default() }
+    Location {
+        entry: Some(entry.to_string()),
+        ..Location::default()
+    }
 }
 
 /// XDM-010 when the archive cannot be opened at all (not a zip, a limit exceeded): nothing else is checked.
@@ -104,7 +119,10 @@ pub fn layout(entries: &[Entry], subsets: &[String], sink: &mut Sink) {
         sink.violation(
             "XDM-015",
             Location::default(),
-            msg!("… et {more} autres entrées aux noms dangereux", "… and {more} more entries with unsafe names"),
+            msg!(
+                "… et {more} autres entrées aux noms dangereux",
+                "… and {more} more entries with unsafe names"
+            ),
         );
     }
 
@@ -115,9 +133,16 @@ pub fn layout(entries: &[Entry], subsets: &[String], sink: &mut Sink) {
         if safe.iter().any(|e| e.name == required) {
             continue;
         }
-        let near = safe.iter().find(|e| e.name.eq_ignore_ascii_case(required)).map(|e| e.name.clone());
-        let hint_fr = near.as_ref().map_or(String::new(), |n| format!(" (trouvé « {n} » : la casse compte, écrire {required})"));
-        let hint_en = near.as_ref().map_or(String::new(), |n| format!(" (found \"{n}\": case matters, write {required})"));
+        let near = safe
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(required))
+            .map(|e| e.name.clone());
+        let hint_fr = near.as_ref().map_or(String::new(), |n| {
+            format!(" (trouvé « {n} » : la casse compte, écrire {required})")
+        });
+        let hint_en = near.as_ref().map_or(String::new(), |n| {
+            format!(" (found \"{n}\": case matters, write {required})")
+        });
         sink.violation(
             "XDM-010",
             Location { path: Some(required.into()), ..Location::default() },
@@ -140,7 +165,10 @@ pub fn layout(entries: &[Entry], subsets: &[String], sink: &mut Sink) {
 
     // XDM-017: a single SUBSET01 (SHOULD).
     if subsets.is_empty() {
-        sink.not_applicable("XDM-017", msg!("Aucun répertoire de lot", "No submission-set directory"));
+        sink.not_applicable(
+            "XDM-017",
+            msg!("Aucun répertoire de lot", "No submission-set directory"),
+        );
     } else {
         sink.check("XDM-017");
         if subsets != ["SUBSET01"] {
@@ -179,13 +207,20 @@ pub fn layout(entries: &[Entry], subsets: &[String], sink: &mut Sink) {
     // XDM-021: the archive compared with the shape of the 108 official ANS examples.
     let docs = safe
         .iter()
-        .filter(|e| !e.is_dir && e.name.starts_with("IHE_XDM/SUBSET01/") && e.name != "IHE_XDM/SUBSET01/METADATA.XML")
+        .filter(|e| {
+            !e.is_dir
+                && e.name.starts_with("IHE_XDM/SUBSET01/")
+                && e.name != "IHE_XDM/SUBSET01/METADATA.XML"
+        })
         .count();
     let official_shape = subsets == ["SUBSET01"]
         && safe.iter().all(|e| {
             e.is_dir
-                || ["INDEX.HTM", "README.TXT", "IHE_XDM/SUBSET01/METADATA.XML"].contains(&e.name.as_str())
-                || e.name.strip_prefix("IHE_XDM/SUBSET01/").is_some_and(|n| !n.contains('/'))
+                || ["INDEX.HTM", "README.TXT", "IHE_XDM/SUBSET01/METADATA.XML"]
+                    .contains(&e.name.as_str())
+                || e.name
+                    .strip_prefix("IHE_XDM/SUBSET01/")
+                    .is_some_and(|n| !n.contains('/'))
         });
     let files = safe.iter().filter(|e| !e.is_dir).count();
     if official_shape {
@@ -219,10 +254,16 @@ pub fn iso9660_problem(path: &str) -> Option<(String, String)> {
         let (d, f) = parts.split_at(parts.len().saturating_sub(1));
         (d, f.first().copied())
     };
-    let good = |s: &str| s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
+    let good = |s: &str| {
+        s.bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+    };
     if dirs.len() > 8 {
         let n = dirs.len();
-        return Some((format!("{n} niveaux de répertoires (8 au plus)"), format!("{n} directory levels (at most 8)")));
+        return Some((
+            format!("{n} niveaux de répertoires (8 au plus)"),
+            format!("{n} directory levels (at most 8)"),
+        ));
     }
     for d in dirs {
         if d.is_empty() || !good(d) || d.len() > 8 {
@@ -236,7 +277,13 @@ pub fn iso9660_problem(path: &str) -> Option<(String, String)> {
     let pieces: Vec<&str> = file.split('.').collect();
     let ok = match pieces.as_slice() {
         [name] => !name.is_empty() && good(name) && name.len() <= 8,
-        [name, ext] => good(name) && good(ext) && name.len() <= 8 && ext.len() <= 3 && !(name.is_empty() && ext.is_empty()),
+        [name, ext] => {
+            good(name)
+                && good(ext)
+                && name.len() <= 8
+                && ext.len() <= 3
+                && !(name.is_empty() && ext.is_empty())
+        }
         _ => {
             return Some((
                 format!("fichier « {file} » avec plus d'un point"),
@@ -269,7 +316,13 @@ pub fn subset(view: &SubsetView<'_>, sink: &mut Sink) {
                 ),
             );
             for r in ["XDM-012", "XDM-013", "XDM-016"] {
-                sink.not_applicable(r, msg!("Pas de métadonnées pour IHE_XDM/{dir}/", "No metadata for IHE_XDM/{dir}/"));
+                sink.not_applicable(
+                    r,
+                    msg!(
+                        "Pas de métadonnées pour IHE_XDM/{dir}/",
+                        "No metadata for IHE_XDM/{dir}/"
+                    ),
+                );
             }
             return;
         }
@@ -284,7 +337,13 @@ pub fn subset(view: &SubsetView<'_>, sink: &mut Sink) {
                 ),
             );
             for r in ["XDM-012", "XDM-013", "XDM-016"] {
-                sink.not_applicable(r, msg!("Métadonnées illisibles pour IHE_XDM/{dir}/", "Unreadable metadata for IHE_XDM/{dir}/"));
+                sink.not_applicable(
+                    r,
+                    msg!(
+                        "Métadonnées illisibles pour IHE_XDM/{dir}/",
+                        "Unreadable metadata for IHE_XDM/{dir}/"
+                    ),
+                );
             }
             return;
         }
@@ -303,7 +362,8 @@ pub fn subset(view: &SubsetView<'_>, sink: &mut Sink) {
         );
     }
 
-    let files: HashMap<&str, &SubsetFile> = view.files.iter().map(|f| (f.rel.as_str(), f)).collect();
+    let files: HashMap<&str, &SubsetFile> =
+        view.files.iter().map(|f| (f.rel.as_str(), f)).collect();
     sink.check("XDM-012");
     sink.check("XDM-013");
     for e in &facts.entries {
@@ -325,7 +385,9 @@ pub fn subset(view: &SubsetView<'_>, sink: &mut Sink) {
                 ),
             );
         }
-        let Some(uri) = e.uri.as_deref().map(str::trim).filter(|u| !u.is_empty()) else { continue };
+        let Some(uri) = e.uri.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            continue;
+        };
         if let Some((fr, en)) = iso9660_problem(uri) {
             sink.violation(
                 "XDM-014",
@@ -395,9 +457,21 @@ pub fn subset(view: &SubsetView<'_>, sink: &mut Sink) {
     // XDM-016: every document file of the subset is described by an entry, so that its header can be
     // compared with the metadata (the comparison itself is XDS-DE-020…028, run by check_metadata).
     sink.check("XDM-016");
-    if facts.entries.iter().all(|e| e.uri.as_deref().is_some_and(|u| !u.trim().is_empty())) {
-        let described: BTreeSet<&str> = facts.entries.iter().filter_map(|e| e.uri.as_deref().map(str::trim)).collect();
-        for f in view.files.iter().filter(|f| !described.contains(f.rel.as_str())) {
+    if facts
+        .entries
+        .iter()
+        .all(|e| e.uri.as_deref().is_some_and(|u| !u.trim().is_empty()))
+    {
+        let described: BTreeSet<&str> = facts
+            .entries
+            .iter()
+            .filter_map(|e| e.uri.as_deref().map(str::trim))
+            .collect();
+        for f in view
+            .files
+            .iter()
+            .filter(|f| !described.contains(f.rel.as_str()))
+        {
             let name = &f.entry;
             sink.violation(
                 "XDM-016",
@@ -415,18 +489,36 @@ pub fn subset(view: &SubsetView<'_>, sink: &mut Sink) {
 pub fn one_patient(views: &[SubsetView<'_>], sink: &mut Sink) {
     let mut ids: Vec<(&str, Location)> = Vec::new();
     for v in views {
-        let MetadataState::Parsed(f) = v.metadata else { continue };
-        ids.extend(f.submission_sets.iter().filter_map(|s| s.patient_id.as_deref().map(|p| (p.trim(), s.location.clone()))));
-        ids.extend(f.entries.iter().filter_map(|e| e.patient_id.as_deref().map(|p| (p.trim(), e.location.clone()))));
+        let MetadataState::Parsed(f) = v.metadata else {
+            continue;
+        };
+        ids.extend(f.submission_sets.iter().filter_map(|s| {
+            s.patient_id
+                .as_deref()
+                .map(|p| (p.trim(), s.location.clone()))
+        }));
+        ids.extend(f.entries.iter().filter_map(|e| {
+            e.patient_id
+                .as_deref()
+                .map(|p| (p.trim(), e.location.clone()))
+        }));
     }
     let Some((first, _)) = ids.first().cloned() else {
-        sink.not_applicable("XDM-018", msg!("Aucun patientId lu dans les métadonnées", "No patientId read in the metadata"));
+        sink.not_applicable(
+            "XDM-018",
+            msg!(
+                "Aucun patientId lu dans les métadonnées",
+                "No patientId read in the metadata"
+            ),
+        );
         return;
     };
     sink.check("XDM-018");
     let distinct: BTreeSet<&str> = ids.iter().map(|(p, _)| *p).collect();
     if distinct.len() > 1 {
-        let Some((other, loc)) = ids.iter().find(|(p, _)| *p != first).cloned() else { return };
+        let Some((other, loc)) = ids.iter().find(|(p, _)| *p != first).cloned() else {
+            return;
+        };
         let n = distinct.len();
         sink.violation(
             "XDM-018",
@@ -444,15 +536,23 @@ pub fn one_patient(views: &[SubsetView<'_>], sink: &mut Sink) {
 /// XDM-019 (INDEX.HTM is XHTML and links README.TXT) and XDM-020 (README.TXT sections, informative).
 pub fn index_readme(index: Option<&[u8]>, readme: Option<&[u8]>, limits: &Limits, sink: &mut Sink) {
     match index {
-        None => sink.not_applicable("XDM-019", msg!("Pas de INDEX.HTM (voir XDM-010)", "No INDEX.HTM (see XDM-010)")),
+        None => sink.not_applicable(
+            "XDM-019",
+            msg!(
+                "Pas de INDEX.HTM (voir XDM-010)",
+                "No INDEX.HTM (see XDM-010)"
+            ),
+        ),
         Some(bytes) => {
             sink.check("XDM-019");
             let loc = at_entry("INDEX.HTM");
             let parsed = xml::decode(bytes, limits).and_then(|t| {
                 let doc = xml::parse(&t, limits)?;
-                Ok(doc
-                    .descendants()
-                    .any(|n| n.tag_name().name().eq_ignore_ascii_case("a") && n.attribute("href").is_some_and(|h| h.trim() == "README.TXT")))
+                Ok(doc.descendants().any(|n| {
+                    n.tag_name().name().eq_ignore_ascii_case("a")
+                        && n.attribute("href")
+                            .is_some_and(|h| h.trim() == "README.TXT")
+                }))
             });
             match parsed {
                 Err(e) => {
@@ -480,7 +580,13 @@ pub fn index_readme(index: Option<&[u8]>, readme: Option<&[u8]>, limits: &Limits
         }
     }
     match readme {
-        None => sink.not_applicable("XDM-020", msg!("Pas de README.TXT (voir XDM-010)", "No README.TXT (see XDM-010)")),
+        None => sink.not_applicable(
+            "XDM-020",
+            msg!(
+                "Pas de README.TXT (voir XDM-010)",
+                "No README.TXT (see XDM-010)"
+            ),
+        ),
         Some(bytes) => {
             sink.check("XDM-020");
             let text = String::from_utf8_lossy(bytes);
@@ -495,9 +601,17 @@ pub fn index_readme(index: Option<&[u8]>, readme: Option<&[u8]>, limits: &Limits
                     .collect()
             };
             let lines: Vec<String> = text.lines().map(norm).collect();
-            let sections = ["Emetteur :", "Application de l'emetteur :", "Instructions :", "Arborescence :"];
-            let missing: Vec<&str> =
-                sections.iter().filter(|s| !lines.iter().any(|l| l.starts_with(&norm(s)))).copied().collect();
+            let sections = [
+                "Emetteur :",
+                "Application de l'emetteur :",
+                "Instructions :",
+                "Arborescence :",
+            ];
+            let missing: Vec<&str> = sections
+                .iter()
+                .filter(|s| !lines.iter().any(|l| l.starts_with(&norm(s))))
+                .copied()
+                .collect();
             if !missing.is_empty() {
                 let list = missing.join(", ");
                 sink.info(
@@ -516,6 +630,63 @@ pub fn index_readme(index: Option<&[u8]>, readme: Option<&[u8]>, limits: &Limits
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::xds::{EntryFacts, SubmissionSetFacts};
+
+    fn facts(patient: &str) -> MetadataFacts {
+        MetadataFacts {
+            entries: vec![EntryFacts {
+                id: "e1".into(),
+                uri: Some("DOC0001.XML".into()),
+                hash: None,
+                size: None,
+                patient_id: Some(patient.into()),
+                confidentiality_codes: vec!["N".into()],
+                type_code: None,
+                location: Location::default(),
+            }],
+            submission_sets: vec![SubmissionSetFacts {
+                id: "ss".into(),
+                patient_id: Some(patient.into()),
+                location: Location::default(),
+            }],
+        }
+    }
+
+    /// XDM-018 has no invalid fixture (fixtures/xdm.md): two submission sets of two patients.
+    #[test]
+    fn two_patients_fail_xdm_018() {
+        let (a, b) = (
+            facts("279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH"),
+            facts("180017512345660^^^&1.2.250.1.213.1.4.10&ISO^NH"),
+        );
+        let views = [
+            SubsetView {
+                dir: "SUBSET01".into(),
+                metadata: MetadataState::Parsed(&a),
+                files: Vec::new(),
+            },
+            SubsetView {
+                dir: "SUBSET02".into(),
+                metadata: MetadataState::Parsed(&b),
+                files: Vec::new(),
+            },
+        ];
+        let mut sink = Sink::new();
+        one_patient(&views, &mut sink);
+        let f = sink.finish();
+        let v: Vec<_> = f
+            .iter()
+            .filter(|f| f.requirement == "XDM-018")
+            .map(|f| f.verdict)
+            .collect();
+        assert_eq!(v, vec![crate::model::Verdict::Fail]);
+        let mut sink = Sink::new();
+        one_patient(&views[..1], &mut sink);
+        assert!(sink
+            .finish()
+            .iter()
+            .all(|f| f.verdict == crate::model::Verdict::Pass));
+    }
 
     #[test]
     fn iso9660_names() {

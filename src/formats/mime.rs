@@ -189,7 +189,10 @@ pub fn decode_base64(body: &[u8], base: usize) -> Result<Vec<u8>, DecodeError> {
     }
     base64::engine::general_purpose::STANDARD
         .decode(&clean)
-        .map_err(|e| DecodeError::Base64 { offset: base, reason: e.to_string() })
+        .map_err(|e| DecodeError::Base64 {
+            offset: base,
+            reason: e.to_string(),
+        })
 }
 
 /// Strict quoted-printable (RFC 2045 §6.7): `=XX` escapes and soft line breaks only.
@@ -204,7 +207,10 @@ pub fn decode_qp(body: &[u8], base: usize) -> Result<Vec<u8>, DecodeError> {
         }
         let rest = body.get(i + 1..).unwrap_or(&[]);
         // Soft line break, possibly after trailing white space.
-        let ws = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let ws = rest
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
         let after = rest.get(ws..).unwrap_or(&[]);
         if after.starts_with(b"\r\n") {
             i += 1 + ws + 2;
@@ -213,7 +219,10 @@ pub fn decode_qp(body: &[u8], base: usize) -> Result<Vec<u8>, DecodeError> {
         } else if after.is_empty() {
             i += 1 + ws;
         } else {
-            let hex = rest.get(..2).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = rest
+                .get(..2)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             match hex {
                 Some(b) => {
                     out.push(b);
@@ -238,12 +247,16 @@ pub struct Mailbox {
 impl Mailbox {
     /// The local part (before the last `@`).
     pub fn local(&self) -> &str {
-        self.address.rsplit_once('@').map_or(self.address.as_str(), |(l, _)| l)
+        self.address
+            .rsplit_once('@')
+            .map_or(self.address.as_str(), |(l, _)| l)
     }
 
     /// The domain (after the last `@`), lower case.
     pub fn domain(&self) -> String {
-        self.address.rsplit_once('@').map_or(String::new(), |(_, d)| d.to_ascii_lowercase())
+        self.address
+            .rsplit_once('@')
+            .map_or(String::new(), |(_, d)| d.to_ascii_lowercase())
     }
 }
 
@@ -275,12 +288,16 @@ pub struct Mail<'a> {
 impl Mail<'_> {
     /// Fields with this name (case-insensitive).
     pub fn fields_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Field> + 's {
-        self.fields.iter().filter(move |f| f.name.eq_ignore_ascii_case(name))
+        self.fields
+            .iter()
+            .filter(move |f| f.name.eq_ignore_ascii_case(name))
     }
 
     /// The first field with this name.
     pub fn field(&self, name: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+        self.fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
     }
 
     /// Recipients (To and Cc).
@@ -298,13 +315,21 @@ fn lines(raw: &[u8], range: Range<usize>) -> impl Iterator<Item = (usize, usize)
             return None;
         }
         let start = at;
-        let nl = raw.get(start..end)?.iter().position(|&c| c == b'\n').map(|p| start + p);
+        let nl = raw
+            .get(start..end)?
+            .iter()
+            .position(|&c| c == b'\n')
+            .map(|p| start + p);
         let (stop, next) = match nl {
             Some(p) => (p, p + 1),
             None => (end, end),
         };
         at = next;
-        let stop = if stop > start && raw.get(stop - 1) == Some(&b'\r') { stop - 1 } else { stop };
+        let stop = if stop > start && raw.get(stop - 1) == Some(&b'\r') {
+            stop - 1
+        } else {
+            stop
+        };
         Some((start, stop))
     })
 }
@@ -318,7 +343,9 @@ fn line_numbers(raw: &[u8], offsets: &[usize]) -> Vec<u32> {
     for i in order {
         let target = offsets.get(i).copied().unwrap_or(0).min(raw.len());
         if target > pos {
-            line += raw.get(pos..target).map_or(0, |s| s.iter().filter(|&&c| c == b'\n').count() as u32);
+            line += raw
+                .get(pos..target)
+                .map_or(0, |s| s.iter().filter(|&&c| c == b'\n').count() as u32);
             pos = target;
         }
         if let Some(o) = out.get_mut(i) {
@@ -328,8 +355,16 @@ fn line_numbers(raw: &[u8], offsets: &[usize]) -> Vec<u32> {
     out
 }
 
-/// The top-level header section: fields, malformed lines, long lines; returns the body start.
-fn header_section(raw: &[u8]) -> (Vec<Field>, Vec<(u32, usize)>, Vec<LongLine>, usize) {
+/// The top-level header section as scanned.
+struct HeaderSection {
+    fields: Vec<Field>,
+    malformed: Vec<(u32, usize)>,
+    long: Vec<LongLine>,
+    body_start: usize,
+}
+
+/// The top-level header section: fields, malformed lines, long lines and where the body starts.
+fn header_section(raw: &[u8]) -> HeaderSection {
     let (mut fields, mut malformed, mut long) = (Vec::<Field>::new(), Vec::new(), Vec::new());
     let mut line = 0u32;
     let mut body_start = raw.len();
@@ -339,12 +374,20 @@ fn header_section(raw: &[u8]) -> (Vec<Field>, Vec<(u32, usize)>, Vec<LongLine>, 
         if content.is_empty() {
             // Skip the blank line's own ending.
             body_start = raw.get(e..).map_or(raw.len(), |r| {
-                e + if r.starts_with(b"\r\n") { 2 } else { usize::from(!r.is_empty()) }
+                e + if r.starts_with(b"\r\n") {
+                    2
+                } else {
+                    usize::from(!r.is_empty())
+                }
             });
             break;
         }
         if content.len() > 998 {
-            long.push(LongLine { line, offset: s, len: content.len() });
+            long.push(LongLine {
+                line,
+                offset: s,
+                len: content.len(),
+            });
         }
         if content[0] == b' ' || content[0] == b'\t' {
             if let Some(f) = fields.last_mut() {
@@ -367,7 +410,12 @@ fn header_section(raw: &[u8]) -> (Vec<Field>, Vec<(u32, usize)>, Vec<LongLine>, 
     for f in &mut fields {
         f.value = f.value.trim().to_string();
     }
-    (fields, malformed, long, body_start)
+    HeaderSection {
+        fields,
+        malformed,
+        long,
+        body_start,
+    }
 }
 
 fn line_endings(raw: &[u8]) -> LineEndings {
@@ -404,20 +452,33 @@ fn prescan_parts(raw: &[u8], limit: usize) -> Result<(), MimeError> {
     let mut boundaries: HashSet<&[u8]> = HashSet::new();
     let needle = b"boundary=";
     let mut i = 0;
-    while let Some(p) = lower.get(i..).and_then(|s| s.windows(needle.len()).position(|w| w == needle)) {
+    while let Some(p) = lower
+        .get(i..)
+        .and_then(|s| s.windows(needle.len()).position(|w| w == needle))
+    {
         let start = i + p + needle.len();
         let rest = raw.get(start..).unwrap_or(&[]);
         let value = if rest.first() == Some(&b'"') {
             let v = rest.get(1..).unwrap_or(&[]);
-            v.get(..v.iter().position(|&c| c == b'"').unwrap_or(v.len())).unwrap_or(&[])
+            v.get(..v.iter().position(|&c| c == b'"').unwrap_or(v.len()))
+                .unwrap_or(&[])
         } else {
-            rest.get(..rest.iter().position(|&c| c == b';' || c.is_ascii_whitespace()).unwrap_or(rest.len())).unwrap_or(&[])
+            rest.get(
+                ..rest
+                    .iter()
+                    .position(|&c| c == b';' || c.is_ascii_whitespace())
+                    .unwrap_or(rest.len()),
+            )
+            .unwrap_or(&[])
         };
         if !value.is_empty() {
             boundaries.insert(value);
         }
         if boundaries.len() > limit {
-            return Err(MimeError::TooManyParts { count: boundaries.len(), limit });
+            return Err(MimeError::TooManyParts {
+                count: boundaries.len(),
+                limit,
+            });
         }
         i = start;
     }
@@ -427,9 +488,14 @@ fn prescan_parts(raw: &[u8], limit: usize) -> Result<(), MimeError> {
     }
     let mut count = 1usize;
     for (s, e) in lines(raw, 0..raw.len()) {
-        let Some(rest) = raw.get(s..e).and_then(|l| l.strip_prefix(b"--")) else { continue };
+        let Some(rest) = raw.get(s..e).and_then(|l| l.strip_prefix(b"--")) else {
+            continue;
+        };
         let rest = rest.strip_suffix(b"--").unwrap_or(rest);
-        let end = rest.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(0, |p| p + 1);
+        let end = rest
+            .iter()
+            .rposition(|c| !c.is_ascii_whitespace())
+            .map_or(0, |p| p + 1);
         if boundaries.contains(rest.get(..end).unwrap_or(&[])) {
             count += 1;
             if count > limit {
@@ -443,11 +509,21 @@ fn prescan_parts(raw: &[u8], limit: usize) -> Result<(), MimeError> {
 /// Parses a message within `limits`.
 pub fn parse<'a>(raw: &'a [u8], limits: &Limits) -> Result<Mail<'a>, MimeError> {
     if raw.len() > limits.max_mime_bytes {
-        return Err(MimeError::TooLarge { size: raw.len(), limit: limits.max_mime_bytes });
+        return Err(MimeError::TooLarge {
+            size: raw.len(),
+            limit: limits.max_mime_bytes,
+        });
     }
-    let (fields, malformed, mut long_lines, body_start) = header_section(raw);
+    let HeaderSection {
+        fields,
+        malformed,
+        long: mut long_lines,
+        body_start,
+    } = header_section(raw);
     if fields.is_empty() {
-        return Err(MimeError::NotMessage("no header field before the first blank line".into()));
+        return Err(MimeError::NotMessage(
+            "no header field before the first blank line".into(),
+        ));
     }
     prescan_parts(raw, limits.max_mime_parts)?;
     let endings = line_endings(raw);
@@ -461,14 +537,20 @@ pub fn parse<'a>(raw: &'a [u8], limits: &Limits) -> Result<Mail<'a>, MimeError> 
     while let Some((m, base)) = work.pop() {
         part_count += m.parts.len();
         if part_count > limits.max_mime_parts {
-            return Err(MimeError::TooManyParts { count: part_count, limit: limits.max_mime_parts });
+            return Err(MimeError::TooManyParts {
+                count: part_count,
+                limit: limits.max_mime_parts,
+            });
         }
         let mut depth = vec![0usize; m.parts.len()];
         for (i, p) in m.parts.iter().enumerate() {
             let rel = depth.get(i).copied().unwrap_or(0);
             let d = rel + base;
             if d > limits.max_mime_depth {
-                return Err(MimeError::TooDeep { depth: d, limit: limits.max_mime_depth });
+                return Err(MimeError::TooDeep {
+                    depth: d,
+                    limit: limits.max_mime_depth,
+                });
             }
             match &p.body {
                 PartType::Multipart(children) => {
@@ -507,12 +589,17 @@ pub fn parse<'a>(raw: &'a [u8], limits: &Limits) -> Result<Mail<'a>, MimeError> 
             None => "text/plain".to_string(),
         };
         let disp = p.content_disposition();
-        let header = p.offset_header as usize..(p.offset_body as usize).max(p.offset_header as usize);
+        let header =
+            p.offset_header as usize..(p.offset_body as usize).max(p.offset_header as usize);
         if i > 0 {
             for (s, e) in lines(raw, header.clone()) {
                 if e - s > 998 {
                     let line = line_numbers(raw, &[s]).first().copied().unwrap_or(0);
-                    long_lines.push(LongLine { line, offset: s, len: e - s });
+                    long_lines.push(LongLine {
+                        line,
+                        offset: s,
+                        len: e - s,
+                    });
                 }
             }
         }
@@ -524,7 +611,9 @@ pub fn parse<'a>(raw: &'a [u8], limits: &Limits) -> Result<Mail<'a>, MimeError> 
             charset: ct.and_then(|c| c.attribute("charset")).map(str::to_string),
             name: ct.and_then(|c| c.attribute("name")).map(str::to_string),
             disposition: disp.map(|d| lower(d.ctype())),
-            filename: disp.and_then(|d| d.attribute("filename")).map(str::to_string),
+            filename: disp
+                .and_then(|d| d.attribute("filename"))
+                .map(str::to_string),
             transfer_encoding: p.content_transfer_encoding().map(|t| lower(t.trim())),
             header,
             body: p.offset_body as usize..(p.offset_end as usize).max(p.offset_body as usize),
@@ -542,7 +631,10 @@ pub fn parse<'a>(raw: &'a [u8], limits: &Limits) -> Result<Mail<'a>, MimeError> 
         for a in addrs {
             for addr in a.iter() {
                 if let Some(x) = addr.address() {
-                    mailboxes.push(Mailbox { address: x.to_string(), header });
+                    mailboxes.push(Mailbox {
+                        address: x.to_string(),
+                        header,
+                    });
                 }
             }
         }
@@ -597,7 +689,10 @@ mod tests {
     #[test]
     fn strict_base64() {
         assert!(decode_base64(b"UEsD\r\nBA==", 0).is_ok());
-        assert!(matches!(decode_base64(b"UEsD*BA==", 10), Err(DecodeError::Base64 { offset: 14, .. })));
+        assert!(matches!(
+            decode_base64(b"UEsD*BA==", 10),
+            Err(DecodeError::Base64 { offset: 14, .. })
+        ));
         assert!(decode_base64(b"UEsDB", 0).is_err());
         assert!(decode_qp(b"=ZZ", 0).is_err());
     }
@@ -610,17 +705,29 @@ mod tests {
         }
         s.push_str("--b0--\r\n");
         let t = std::time::Instant::now();
-        assert!(matches!(parse(s.as_bytes(), &Limits::default()), Err(MimeError::TooManyParts { .. })));
+        assert!(matches!(
+            parse(s.as_bytes(), &Limits::default()),
+            Err(MimeError::TooManyParts { .. })
+        ));
         assert!(t.elapsed().as_secs() < 2);
         let mut s = String::from("From: a@b\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n");
         for i in 0..40 {
-            s.push_str(&format!("--b{i}\r\nContent-Type: multipart/mixed; boundary=b{}\r\n\r\n", i + 1));
+            s.push_str(&format!(
+                "--b{i}\r\nContent-Type: multipart/mixed; boundary=b{}\r\n\r\n",
+                i + 1
+            ));
         }
-        assert!(matches!(parse(s.as_bytes(), &Limits::default()), Err(MimeError::TooDeep { .. })));
+        assert!(matches!(
+            parse(s.as_bytes(), &Limits::default()),
+            Err(MimeError::TooDeep { .. })
+        ));
     }
 
     #[test]
     fn not_a_message() {
-        assert!(matches!(parse(b"\r\nbody only", &Limits::default()), Err(MimeError::NotMessage(_))));
+        assert!(matches!(
+            parse(b"\r\nbody only", &Limits::default()),
+            Err(MimeError::NotMessage(_))
+        ));
     }
 }

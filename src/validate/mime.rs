@@ -16,20 +16,35 @@ use crate::msg;
 pub const XDM_NAME: &str = "IHE_XDM.zip";
 
 /// Validates a message given as bytes; returns it and every artifact nested in it.
-pub fn validate(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Options) -> Vec<ArtifactResult> {
+pub fn validate(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    opts: &Options,
+) -> Vec<ArtifactResult> {
     let mut sink = Sink::new();
     let mail = match mime::parse(bytes, &opts.limits) {
         Ok(m) => m,
         Err(e) => {
             refused(&e, &mut sink);
-            return vec![super::result(path, parent, bytes, ArtifactKind::Mime, sink.finish())];
+            return vec![super::result(
+                path,
+                parent,
+                bytes,
+                ArtifactKind::Mime,
+                sink.finish(),
+            )];
         }
     };
     let mut xdm = XdmAttachment {
         parts: mail
             .parts
             .iter()
-            .filter(|p| !p.is_multipart && p.file_name().is_some_and(|n| n.trim().eq_ignore_ascii_case(XDM_NAME)))
+            .filter(|p| {
+                !p.is_multipart
+                    && p.file_name()
+                        .is_some_and(|n| n.trim().eq_ignore_ascii_case(XDM_NAME))
+            })
             .map(|p| p.index)
             .collect(),
         ..XdmAttachment::default()
@@ -42,15 +57,27 @@ pub fn validate(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Options) 
                 xdm.decoded = Some(Ok(()));
                 let name = part.file_name().unwrap_or(XDM_NAME).trim();
                 let zip_path = format!("{path}!{name}");
-                let (results, attached) =
-                    super::xdm::run(&zip_path, Some(path), Cursor::new(&zip), sha256_hex(&zip), zip.len() as u64, opts);
+                let (results, attached) = super::xdm::run(
+                    &zip_path,
+                    Some(path),
+                    Cursor::new(&zip),
+                    sha256_hex(&zip),
+                    zip.len() as u64,
+                    opts,
+                );
                 nested = results;
                 xdm.attached = Some(attached);
             }
         }
     }
     mssante::check(&mail, &xdm, &mut sink);
-    let mut out = vec![super::result(path, parent, bytes, ArtifactKind::Mime, sink.finish())];
+    let mut out = vec![super::result(
+        path,
+        parent,
+        bytes,
+        ArtifactKind::Mime,
+        sink.finish(),
+    )];
     out.extend(nested);
     out
 }

@@ -24,8 +24,21 @@ use crate::model::{ArtifactKind, ArtifactResult, Location};
 use crate::msg;
 
 /// Validates an archive given as bytes; returns the container and every nested artifact.
-pub fn validate(path: &str, parent: Option<&str>, bytes: &[u8], opts: &Options) -> Vec<ArtifactResult> {
-    run(path, parent, Cursor::new(bytes), sha256_hex(bytes), bytes.len() as u64, opts).0
+pub fn validate(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    opts: &Options,
+) -> Vec<ArtifactResult> {
+    run(
+        path,
+        parent,
+        Cursor::new(bytes),
+        sha256_hex(bytes),
+        bytes.len() as u64,
+        opts,
+    )
+    .0
 }
 
 /// Validates an archive on disk without loading it: the file is streamed once for its SHA-256, then read
@@ -56,7 +69,13 @@ pub fn validate_file(path: &str, mut file: File, opts: &Options) -> Vec<Artifact
     }
 }
 
-fn container(path: &str, parent: Option<&str>, sha256: String, size: u64, sink: Sink) -> ArtifactResult {
+fn container(
+    path: &str,
+    parent: Option<&str>,
+    sha256: String,
+    size: u64,
+    sink: Sink,
+) -> ArtifactResult {
     let findings = sink.finish();
     ArtifactResult {
         path: path.to_string(),
@@ -112,8 +131,14 @@ pub(crate) fn run<R: Read + Seek>(
             Err(e) => {
                 sink.violation(
                     "XDM-010",
-                    Location { entry: Some(name.to_string()), ..Location::default() },
-                    msg!("Entrée {name} illisible : {e}", "Entry {name} unreadable: {e}"),
+                    Location {
+                        entry: Some(name.to_string()),
+                        ..Location::default()
+                    },
+                    msg!(
+                        "Entrée {name} illisible : {e}",
+                        "Entry {name} unreadable: {e}"
+                    ),
                 );
                 None
             }
@@ -133,7 +158,12 @@ pub(crate) fn run<R: Read + Seek>(
         // Every file of the subset directory other than METADATA.XML, inflated once.
         let mut loaded = Vec::new();
         let mut files = Vec::new();
-        for e in entries.iter().filter(|e| e.unsafe_name.is_none() && !e.is_dir && e.name.starts_with(&prefix) && e.name != meta_entry) {
+        for e in entries.iter().filter(|e| {
+            e.unsafe_name.is_none()
+                && !e.is_dir
+                && e.name.starts_with(&prefix)
+                && e.name != meta_entry
+        }) {
             let rel = e.name.get(prefix.len()..).unwrap_or_default().to_string();
             let result = if e.size > opts.limits.max_xml_bytes as u64 {
                 xdm.digest(&e.name).map(|d| (None, d))
@@ -142,22 +172,52 @@ pub(crate) fn run<R: Read + Seek>(
             };
             match result {
                 Ok((bytes, digest)) => {
-                    files.push(SubsetFile { rel: rel.clone(), entry: e.name.clone(), digest: Ok(digest.clone()) });
-                    loaded.push(Loaded { rel, entry: e.name.clone(), bytes, digest });
+                    files.push(SubsetFile {
+                        rel: rel.clone(),
+                        entry: e.name.clone(),
+                        digest: Ok(digest.clone()),
+                    });
+                    loaded.push(Loaded {
+                        rel,
+                        entry: e.name.clone(),
+                        bytes,
+                        digest,
+                    });
                 }
-                Err(err) => files.push(SubsetFile { rel, entry: e.name.clone(), digest: Err(err) }),
+                Err(err) => files.push(SubsetFile {
+                    rel,
+                    entry: e.name.clone(),
+                    digest: Err(err),
+                }),
             }
         }
-        let meta_read = if xdm.entry(&meta_entry).is_some() { Some(xdm.read(&meta_entry)) } else { None };
+        let meta_read = if xdm.entry(&meta_entry).is_some() {
+            Some(xdm.read(&meta_entry))
+        } else {
+            None
+        };
         let state = match meta_read {
             None => None,
             Some(Err(e)) => Some(Err(msg!("illisible : {e}", "unreadable: {e}"))),
             Some(Ok(meta)) => {
                 let docs: Vec<CarriedDocument<'_>> = loaded
                     .iter()
-                    .filter_map(|l| l.bytes.as_deref().map(|b| CarriedDocument { key: l.rel.clone(), entry: l.entry.clone(), bytes: b }))
+                    .filter_map(|l| {
+                        l.bytes.as_deref().map(|b| CarriedDocument {
+                            key: l.rel.clone(),
+                            entry: l.entry.clone(),
+                            bytes: b,
+                        })
+                    })
                     .collect();
-                let facts = check_metadata(&meta, Some(&meta_entry), &docs, SubmissionKind::Xdm, opts, &mut sink);
+                let facts = check_metadata(
+                    &meta,
+                    Some(&meta_entry),
+                    &docs,
+                    SubmissionKind::Xdm,
+                    opts,
+                    &mut sink,
+                );
                 sink.set_part(None, 0);
                 Some(facts.ok_or_else(|| {
                     msg!(
@@ -177,7 +237,11 @@ pub(crate) fn run<R: Read + Seek>(
         views_files.push((dir.clone(), files));
     }
     for f in all_facts.iter().flatten().flatten() {
-        attached.confidentiality.extend(f.entries.iter().flat_map(|e| e.confidentiality_codes.iter().cloned()));
+        attached.confidentiality.extend(
+            f.entries
+                .iter()
+                .flat_map(|e| e.confidentiality_codes.iter().cloned()),
+        );
     }
     let views: Vec<SubsetView<'_>> = views_files
         .into_iter()
@@ -204,12 +268,19 @@ pub(crate) fn run<R: Read + Seek>(
 
 /// Validates one document file as the nested artifact `<archive>!<entry>`; a CDA is parsed once, for
 /// its own checks and for the facts the MSSanté checks need.
-fn nested_document(archive: &str, l: Loaded, opts: &Options) -> (Vec<ArtifactResult>, Option<AttachedDoc>) {
+fn nested_document(
+    archive: &str,
+    l: Loaded,
+    opts: &Options,
+) -> (Vec<ArtifactResult>, Option<AttachedDoc>) {
     let path = format!("{archive}!{}", l.entry);
     let Some(bytes) = l.bytes else {
         // Too large to parse: the same verdict the CDA validator gives, without holding the bytes.
         let mut sink = Sink::new();
-        let e = XmlError::TooLarge { size: l.digest.size as usize, limit: opts.limits.max_xml_bytes };
+        let e = XmlError::TooLarge {
+            size: l.digest.size as usize,
+            limit: opts.limits.max_xml_bytes,
+        };
         crate::checks::cda::not_wellformed(&e, &mut sink);
         let findings = sink.finish();
         let result = ArtifactResult {
@@ -224,7 +295,9 @@ fn nested_document(archive: &str, l: Loaded, opts: &Options) -> (Vec<ArtifactRes
         return (vec![result], None);
     };
     let kind = super::detect_kind(&bytes);
-    if matches!(kind, ArtifactKind::Xdm | ArtifactKind::Mime) && archive.matches('!').count() >= MAX_NESTING {
+    if matches!(kind, ArtifactKind::Xdm | ArtifactKind::Mime)
+        && archive.matches('!').count() >= MAX_NESTING
+    {
         // A container inside a container inside…: a zip quine would never end.
         let finding = crate::model::Finding {
             requirement: "UNSUPPORTED".into(),
@@ -238,10 +311,22 @@ fn nested_document(archive: &str, l: Loaded, opts: &Options) -> (Vec<ArtifactRes
             snippet: None,
             personal: Vec::new(),
         };
-        return (vec![super::result(&path, Some(archive), &bytes, kind, vec![finding])], None);
+        return (
+            vec![super::result(
+                &path,
+                Some(archive),
+                &bytes,
+                kind,
+                vec![finding],
+            )],
+            None,
+        );
     }
     if kind != ArtifactKind::Cda {
-        return (super::validate_nested(&path, Some(archive), &bytes, opts), None);
+        return (
+            super::validate_nested(&path, Some(archive), &bytes, opts),
+            None,
+        );
     }
     // As `validate_cda`, keeping the facts of the same parse.
     let mut sink = Sink::new();
@@ -249,6 +334,18 @@ fn nested_document(archive: &str, l: Loaded, opts: &Options) -> (Vec<ArtifactRes
         super::check_cda(cda, sink);
         crate::checks::mssante::cda_facts(cda, &l.entry)
     });
-    let doc = doc.unwrap_or_else(|| AttachedDoc { entry: l.entry.clone(), ..AttachedDoc::default() });
-    (vec![super::result(&path, Some(archive), &bytes, ArtifactKind::Cda, sink.finish())], Some(doc))
+    let doc = doc.unwrap_or_else(|| AttachedDoc {
+        entry: l.entry.clone(),
+        ..AttachedDoc::default()
+    });
+    (
+        vec![super::result(
+            &path,
+            Some(archive),
+            &bytes,
+            ArtifactKind::Cda,
+            sink.finish(),
+        )],
+        Some(doc),
+    )
 }
