@@ -485,6 +485,24 @@ pub fn subset(view: &SubsetView<'_>, sink: &mut Sink) {
     }
 }
 
+/// XDM-010 for the files of a submission set that could not be inflated (damaged, encrypted, over a
+/// limit): the archive is not intact, whether or not the metadata names them.
+pub fn damaged(view: &SubsetView<'_>, sink: &mut Sink) {
+    for f in &view.files {
+        if let Err(e) = &f.digest {
+            let name = &f.entry;
+            sink.violation(
+                "XDM-010",
+                at_entry(name),
+                msg!(
+                    "Entrée {name} illisible : {e} ; l'archive n'est pas intègre",
+                    "Entry {name} unreadable: {e}; the archive is not intact"
+                ),
+            );
+        }
+    }
+}
+
 /// XDM-018: every DocumentEntry and SubmissionSet of the archive carries the same patientId.
 pub fn one_patient(views: &[SubsetView<'_>], sink: &mut Sink) {
     let mut ids: Vec<(&str, Location)> = Vec::new();

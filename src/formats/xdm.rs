@@ -269,7 +269,7 @@ struct Directory {
 }
 
 /// Finds and reads the end-of-central-directory record (and its zip64 form), without trusting it.
-fn read_directory<R: Read + Seek>(r: &mut R) -> Result<Directory, XdmError> {
+fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits) -> Result<Directory, XdmError> {
     let len = r.seek(SeekFrom::End(0)).map_err(io_err)?;
     if len < 22 {
         return Err(XdmError::NotZip(format!(
@@ -320,6 +320,13 @@ fn read_directory<R: Read + Seek>(r: &mut R) -> Result<Directory, XdmError> {
             offset: le64(&rec, 48),
         };
     }
+    // The declared count first: it is what a hostile archive inflates.
+    if dir.count > limits.max_zip_entries as u64 {
+        return Err(XdmError::TooManyEntries {
+            count: dir.count,
+            limit: limits.max_zip_entries,
+        });
+    }
     if dir.offset.checked_add(dir.size).is_none_or(|e| e > len) {
         return Err(XdmError::NotZip(format!(
             "central directory ({} bytes at offset {}) lies outside the {len}-byte file",
@@ -358,7 +365,7 @@ fn name_safety(raw: &[u8], symlink: bool) -> Option<UnsafeName> {
 /// Scans the central directory: entry count first, then each header (bounded by the count and the
 /// declared directory size).
 fn scan<R: Read + Seek>(r: &mut R, limits: &Limits) -> Result<Vec<Entry>, XdmError> {
-    let dir = read_directory(r)?;
+    let dir = read_directory(r, limits)?;
     if dir.count > limits.max_zip_entries as u64 {
         return Err(XdmError::TooManyEntries {
             count: dir.count,

@@ -257,6 +257,7 @@ pub(crate) fn run<R: Read + Seek>(
         })
         .collect();
     for v in &views {
+        xdm_checks::damaged(v, &mut sink);
         xdm_checks::subset(v, &mut sink);
     }
     xdm_checks::one_patient(&views, &mut sink);
