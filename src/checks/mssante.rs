@@ -50,6 +50,7 @@ pub const CHECKS: &[CheckInfo] = &[
     CheckInfo {
         name: "mssante::recipients",
         rules: &[
+            "MSS-MSG-015",
             "MSS-ADDR-010",
             "MSS-ADDR-011",
             "MSS-ADDR-012",
@@ -987,8 +988,16 @@ pub fn x_mss_headers(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     }
 }
 
-/// MSS-ADDR-010, 011 (with INS-010…023 on the patient local part), 012, 014 and MSS-MSG-019.
+/// MSS-ADDR-010, 011 (with INS-010…023 on the patient local part), 012, 014 and MSS-MSG-019; MSS-MSG-015
+/// is not applicable offline (the configured mailbox of the structure is not known).
 pub fn recipients(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
+    sink.not_applicable(
+        "MSS-MSG-015",
+        msg!(
+            "Hors ligne, la BAL MSSanté configurée de la structure n'est pas connue : From n'est pas comparé",
+            "Offline, the structure's configured MSSanté mailbox is unknown: From is not compared"
+        ),
+    );
     let loc_of = |header: &str| {
         mail.field(header)
             .map_or_else(|| at_header(header), at_field)

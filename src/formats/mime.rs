@@ -448,14 +448,13 @@ fn line_endings(raw: &[u8]) -> LineEndings {
 
 /// Counts boundary delimiter lines before any tree is built: an upper bound of the part count.
 fn prescan_parts(raw: &[u8], limit: usize) -> Result<(), MimeError> {
-    let lower: Vec<u8> = raw.iter().map(u8::to_ascii_lowercase).collect::<Vec<_>>();
     let mut boundaries: HashSet<&[u8]> = HashSet::new();
     let needle = b"boundary=";
     let mut i = 0;
-    while let Some(p) = lower
-        .get(i..)
-        .and_then(|s| s.windows(needle.len()).position(|w| w == needle))
-    {
+    while let Some(p) = raw.get(i..).and_then(|s| {
+        s.windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+    }) {
         let start = i + p + needle.len();
         let rest = raw.get(start..).unwrap_or(&[]);
         let value = if rest.first() == Some(&b'"') {
@@ -482,7 +481,6 @@ fn prescan_parts(raw: &[u8], limit: usize) -> Result<(), MimeError> {
         }
         i = start;
     }
-    drop(lower);
     if boundaries.is_empty() {
         return Ok(());
     }
