@@ -27,6 +27,9 @@ use crate::limits::Limits;
 /// compress a thousandfold and are harmless; a zip bomb needs size to hurt.
 pub const RATIO_FLOOR_BYTES: u64 = 1 << 20;
 
+/// Largest buffer reserved up front from an entry's declared size.
+const PREALLOC_MAX: u64 = 8 << 20;
+
 /// Why an archive or one of its entries was refused. Every variant is the archive's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -512,10 +515,10 @@ impl<R: Read + Seek> Xdm<R> {
         let mut zip = zip::ZipArchive::new(reader).map_err(|e| XdmError::NotZip(e.to_string()))?;
         let mut zip_index = HashMap::new();
         for i in 0..zip.len() {
-            let f = zip
-                .by_index_raw(i)
-                .map_err(|e| XdmError::NotZip(e.to_string()))?;
-            zip_index.insert(f.header_start(), i);
+            // An entry whose local header is damaged stays listed; reading it reports the damage.
+            if let Ok(f) = zip.by_index_raw(i) {
+                zip_index.insert(f.header_start(), i);
+            }
         }
         let by_name = entries
             .iter()
@@ -564,7 +567,8 @@ impl<R: Read + Seek> Xdm<R> {
     /// Reads one entry's bytes and their digests in one inflation.
     pub fn read_with_digest(&mut self, name: &str) -> Result<(Vec<u8>, EntryDigest), XdmError> {
         let declared = self.entry(name).map_or(0, |e| e.size);
-        let mut out = Vec::with_capacity(declared.min(self.limits.max_zip_entry_bytes) as usize);
+        // Declared sizes are claims: reserve at most PREALLOC_MAX, grow with the bytes actually inflated.
+        let mut out = Vec::with_capacity(declared.min(PREALLOC_MAX) as usize);
         let (mut s1, mut s256) = (Sha1::new(), Sha256::new());
         let size = self.stream(name, &mut |chunk| {
             s1.update(chunk);
@@ -604,9 +608,13 @@ impl<R: Read + Seek> Xdm<R> {
                 method: entry.method,
             });
         }
-        let idx = *self.zip_index.get(&entry.local_offset).ok_or_else(|| {
-            XdmError::NotZip(format!("entry {} not found by the zip library", entry.name))
-        })?;
+        let idx = *self
+            .zip_index
+            .get(&entry.local_offset)
+            .ok_or_else(|| XdmError::Corrupt {
+                name: entry.name.clone(),
+                reason: "local header unreadable by the zip library".into(),
+            })?;
         let limit = self.limits.max_zip_entry_bytes;
         let corrupt = |e: &dyn std::fmt::Display| XdmError::Corrupt {
             name: entry.name.clone(),
