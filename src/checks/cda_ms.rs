@@ -1277,6 +1277,80 @@ fn document_types(cda: &Cda<'_, '_>, sink: &mut Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Finding, Verdict};
+    use crate::validate::{with_cda, Options};
+
+    const TDDUI: &str = include_str!("../../fixtures/valid/cda/tddui-export.xml");
+    const DLU: &str = include_str!("../../fixtures/valid/cda/dlu.xml");
+    const FLUDT: &str = include_str!("../../fixtures/valid/cda/fludt.xml");
+    const FLUDR: &str = include_str!("../../fixtures/valid/cda/fludr.xml");
+
+    fn run(xml: &str) -> Vec<Finding> {
+        let mut sink = Sink::new();
+        with_cda(
+            xml.as_bytes(),
+            &Options::default(),
+            &mut sink,
+            |cda, sink| check(cda, sink),
+        );
+        sink.finish()
+    }
+
+    fn verdicts(findings: &[Finding], prefix: &str) -> Vec<(String, Verdict)> {
+        findings
+            .iter()
+            .filter(|f| f.requirement.starts_with(prefix))
+            .map(|f| (f.requirement.clone(), f.verdict))
+            .collect()
+    }
+
+    #[test]
+    fn each_model_is_judged_by_its_own_rules_only() {
+        for (xml, model) in [
+            (DLU, "CDA-MS-01"),
+            (FLUDT, "CDA-MS-02"),
+            (FLUDR, "CDA-MS-03"),
+            (TDDUI, "CDA-MS-05"),
+        ] {
+            let f = run(xml);
+            for (rule, v) in verdicts(&f, "CDA-MS-0") {
+                let expected = if rule.starts_with(model) {
+                    if rule == "CDA-MS-058" {
+                        Verdict::Info
+                    } else {
+                        Verdict::Pass
+                    }
+                } else if rule == "CDA-MS-061" {
+                    Verdict::Info
+                } else {
+                    Verdict::NotApplicable
+                };
+                assert_eq!(v, expected, "{model}: {rule}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_export_without_its_template_id_is_still_an_export() {
+        let xml = TDDUI.replacen(
+            r#"<templateId root="1.2.250.1.213.1.1.1.58" extension="1.1.0-ballot"/>"#,
+            "",
+            1,
+        );
+        let bad: Vec<_> = run(&xml)
+            .into_iter()
+            .filter(|f| f.verdict == Verdict::Fail)
+            .map(|f| f.requirement)
+            .collect();
+        assert_eq!(bad, vec!["CDA-MS-050"]);
+    }
+
+    #[test]
+    fn a_section_template_id_in_a_comment_does_not_count() {
+        let tpl = r#"<templateId root="1.3.6.1.4.1.19376.1.5.3.1.3.23"/>"#;
+        let xml = DLU.replacen(tpl, &format!("{tpl}<!-- {tpl} -->"), 1);
+        assert!(run(&xml).iter().all(|f| f.verdict != Verdict::Fail));
+    }
 
     #[test]
     fn system_id_is_prefix_structure_slash_internal() {
