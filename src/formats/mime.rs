@@ -36,7 +36,7 @@ pub enum MimeError {
         limit: usize,
     },
     /// More parts than [`Limits::max_mime_parts`] (estimated before parsing, or counted after).
-    #[error("more than {limit} MIME parts ({count} found)")]
+    #[error("more than {limit} MIME parts (at least {count})")]
     TooManyParts {
         /// Parts found (at least).
         count: usize,
