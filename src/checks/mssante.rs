@@ -343,7 +343,7 @@ fn upper_plain(s: &str) -> String {
         .collect()
 }
 
-/// MSS-MSG-011 (prefix), MSS-MSG-012 (libellé NOM prénom date, no INS) and MSS-HDR-015 ([FIN] subject).
+/// MSS-MSG-011 (prefix), MSS-MSG-012 (libellé NOM prénom date, no INS) and MSS-HDR-015 (`[FIN]` subject).
 pub fn subject(mail: &Mail<'_>, xdm: &XdmAttachment, sink: &mut Sink) {
     let subject = mail.subject.clone().unwrap_or_default();
     let loc = || {
