@@ -120,8 +120,15 @@ pub struct Slot<'a, 'i> {
 
 impl<'a, 'i> Slot<'a, 'i> {
     fn of(node: Node<'a, 'i>) -> Slot<'a, 'i> {
-        let values = rim_children(node, "ValueList").flat_map(|l| rim_children(l, "Value")).map(|v| text(v).trim().to_string()).collect();
-        Slot { name: node.attribute("name").unwrap_or(""), values, node }
+        let values = rim_children(node, "ValueList")
+            .flat_map(|l| rim_children(l, "Value"))
+            .map(|v| text(v).trim().to_string())
+            .collect();
+        Slot {
+            name: node.attribute("name").unwrap_or(""),
+            values,
+            node,
+        }
     }
 
     /// The first value, if any.
@@ -132,7 +139,10 @@ impl<'a, 'i> Slot<'a, 'i> {
 
 /// Concatenated text children of an element.
 fn text(n: Node<'_, '_>) -> String {
-    n.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect()
+    n.children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect()
 }
 
 /// Slots directly under `n`.
@@ -142,7 +152,11 @@ fn slots_of<'a, 'i>(n: Node<'a, 'i>) -> Vec<Slot<'a, 'i>> {
 
 /// `@value` of each `LocalizedString` of the `Name` or `Description` child of `n`.
 fn localized<'a>(n: Node<'a, '_>, which: &'static str) -> Option<Vec<&'a str>> {
-    rim_children(n, which).next().map(|e| rim_children(e, "LocalizedString").map(|l| l.attribute("value").unwrap_or("")).collect())
+    rim_children(n, which).next().map(|e| {
+        rim_children(e, "LocalizedString")
+            .map(|l| l.attribute("value").unwrap_or(""))
+            .collect()
+    })
 }
 
 /// A `rim:Classification`.
@@ -171,7 +185,10 @@ pub struct Classification<'a, 'i> {
 impl<'a, 'i> Classification<'a, 'i> {
     fn of(node: Node<'a, 'i>, nested: bool) -> Classification<'a, 'i> {
         let slots = slots_of(node);
-        let coding_scheme = slots.iter().find(|s| s.name == "codingScheme").and_then(|s| s.values.first().cloned());
+        let coding_scheme = slots
+            .iter()
+            .find(|s| s.name == "codingScheme")
+            .and_then(|s| s.values.first().cloned());
         Classification {
             scheme: node.attribute("classificationScheme"),
             node_id: node.attribute("classificationNode"),
@@ -248,8 +265,12 @@ impl<'a, 'i> RegistryObject<'a, 'i> {
             mime_type: node.attribute("mimeType"),
             status: node.attribute("status"),
             slots: slots_of(node),
-            classifications: rim_children(node, "Classification").map(|c| Classification::of(c, true)).collect(),
-            external_ids: rim_children(node, "ExternalIdentifier").map(ExternalId::of).collect(),
+            classifications: rim_children(node, "Classification")
+                .map(|c| Classification::of(c, true))
+                .collect(),
+            external_ids: rim_children(node, "ExternalIdentifier")
+                .map(ExternalId::of)
+                .collect(),
             name: localized(node, "Name"),
             description: localized(node, "Description"),
             node,
@@ -263,17 +284,25 @@ impl<'a, 'i> RegistryObject<'a, 'i> {
 
     /// Classifications with this scheme.
     pub fn classified(&self, scheme: &str) -> Vec<&Classification<'a, 'i>> {
-        self.classifications.iter().filter(|c| c.scheme == Some(scheme)).collect()
+        self.classifications
+            .iter()
+            .filter(|c| c.scheme == Some(scheme))
+            .collect()
     }
 
     /// External identifiers with this scheme.
     pub fn identified(&self, scheme: &str) -> Vec<&ExternalId<'a, 'i>> {
-        self.external_ids.iter().filter(|e| e.scheme == Some(scheme)).collect()
+        self.external_ids
+            .iter()
+            .filter(|e| e.scheme == Some(scheme))
+            .collect()
     }
 
     /// True when a classification of this package has the SubmissionSet node.
     pub fn is_submission_set(&self) -> bool {
-        self.classifications.iter().any(|c| c.node_id == Some(uuid::SS_NODE))
+        self.classifications
+            .iter()
+            .any(|c| c.node_id == Some(uuid::SS_NODE))
     }
 }
 
@@ -336,7 +365,10 @@ impl<'a, 'i> Submission<'a, 'i> {
         let Some(list) = list else { return s };
         let mut loose_c = Vec::new();
         let mut loose_e = Vec::new();
-        for c in list.children().filter(|c| c.is_element() && c.tag_name().namespace() == Some(NS_RIM)) {
+        for c in list
+            .children()
+            .filter(|c| c.is_element() && c.tag_name().namespace() == Some(NS_RIM))
+        {
             match c.tag_name().name() {
                 "RegistryPackage" => s.packages.push(RegistryObject::of(c)),
                 "ExtrinsicObject" => s.entries.push(RegistryObject::of(c)),
@@ -370,12 +402,18 @@ impl<'a, 'i> Submission<'a, 'i> {
 
     fn object_mut(&mut self, id: Option<&str>) -> Option<&mut RegistryObject<'a, 'i>> {
         let id = id?;
-        self.packages.iter_mut().chain(self.entries.iter_mut()).find(|o| o.id == Some(id))
+        self.packages
+            .iter_mut()
+            .chain(self.entries.iter_mut())
+            .find(|o| o.id == Some(id))
     }
 
     /// The packages classified as SubmissionSet.
     pub fn submission_sets(&self) -> Vec<&RegistryObject<'a, 'i>> {
-        self.packages.iter().filter(|p| p.is_submission_set()).collect()
+        self.packages
+            .iter()
+            .filter(|p| p.is_submission_set())
+            .collect()
     }
 }
 
@@ -386,7 +424,8 @@ pub fn find_request<'a, 'i>(doc: &'a Document<'i>) -> Option<Node<'a, 'i>> {
     if is(root, NS_LCM, "SubmitObjectsRequest") {
         return Some(root);
     }
-    root.descendants().find(|n| is(*n, NS_LCM, "SubmitObjectsRequest"))
+    root.descendants()
+        .find(|n| is(*n, NS_LCM, "SubmitObjectsRequest"))
 }
 
 /// What an `xdsb:Document` carries.
@@ -413,7 +452,9 @@ pub struct XdsbDocument<'a, 'i> {
 
 /// The `xdsb:ProvideAndRegisterDocumentSetRequest` of a document (root or inside a SOAP envelope).
 pub fn find_provide_and_register<'a, 'i>(doc: &'a Document<'i>) -> Option<Node<'a, 'i>> {
-    doc.root_element().descendants().find(|n| is(*n, NS_XDSB, "ProvideAndRegisterDocumentSetRequest"))
+    doc.root_element()
+        .descendants()
+        .find(|n| is(*n, NS_XDSB, "ProvideAndRegisterDocumentSetRequest"))
 }
 
 /// The `xdsb:Document` children of a ProvideAndRegisterDocumentSetRequest.
@@ -438,7 +479,11 @@ pub fn documents<'a, 'i>(request: Node<'a, 'i>) -> Vec<XdsbDocument<'a, 'i>> {
                     }
                 }
             };
-            XdsbDocument { id: d.attribute("id"), content, node: d }
+            XdsbDocument {
+                id: d.attribute("id"),
+                content,
+                node: d,
+            }
         })
         .collect()
 }
@@ -450,7 +495,11 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            if let Some(v) = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -493,18 +542,30 @@ impl Part<'_> {
 
     /// `Content-ID` without its angle brackets.
     pub fn content_id(&self) -> Option<String> {
-        self.header("content-id").map(|v| strip_angle(v).to_string())
+        self.header("content-id")
+            .map(|v| strip_angle(v).to_string())
     }
 
     /// Media type of `Content-Type`, lower-cased, without parameters.
     pub fn media_type(&self) -> Option<String> {
-        self.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        self.header("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
     }
 
     /// The body after Content-Transfer-Encoding decoding (`base64`; others are identity).
     pub fn decoded(&self) -> Result<std::borrow::Cow<'_, [u8]>, base64::DecodeError> {
-        match self.header("content-transfer-encoding").map(|v| v.trim().to_ascii_lowercase()) {
-            Some(e) if e == "base64" => decode_base64(&String::from_utf8_lossy(self.body)).map(std::borrow::Cow::Owned),
+        match self
+            .header("content-transfer-encoding")
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
+            Some(e) if e == "base64" => {
+                decode_base64(&String::from_utf8_lossy(self.body)).map(std::borrow::Cow::Owned)
+            }
             _ => Ok(std::borrow::Cow::Borrowed(self.body)),
         }
     }
@@ -520,11 +581,16 @@ impl Part<'_> {
 
 fn strip_angle(v: &str) -> &str {
     let v = v.trim();
-    v.strip_prefix('<').and_then(|x| x.strip_suffix('>')).unwrap_or(v)
+    v.strip_prefix('<')
+        .and_then(|x| x.strip_suffix('>'))
+        .unwrap_or(v)
 }
 
 fn header<'h>(headers: &'h [Header], name: &str) -> Option<&'h str> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// A parameter of a header value (`boundary`, `start`…), unquoted.
@@ -535,7 +601,12 @@ pub fn header_param(value: &str, param: &str) -> Option<String> {
             return None;
         }
         let v = v.trim();
-        Some(v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(v).to_string())
+        Some(
+            v.strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .unwrap_or(v)
+                .to_string(),
+        )
     })
 }
 
@@ -572,7 +643,14 @@ impl<'b> Capture<'b> {
         match self {
             Capture::Xml { body, offset, .. } => Some((body, *offset, None)),
             Capture::Mtom { start, parts, .. } => {
-                let p = start.as_ref().and_then(|s| parts.iter().find(|p| p.content_id().as_deref() == Some(s.as_str()))).or(parts.first())?;
+                let p = start
+                    .as_ref()
+                    .and_then(|s| {
+                        parts
+                            .iter()
+                            .find(|p| p.content_id().as_deref() == Some(s.as_str()))
+                    })
+                    .or(parts.first())?;
                 Some((p.body, p.offset, Some(p)))
             }
         }
@@ -581,7 +659,9 @@ impl<'b> Capture<'b> {
     /// The MTOM part whose Content-ID is `cid`.
     pub fn part(&self, cid: &str) -> Option<&Part<'b>> {
         match self {
-            Capture::Mtom { parts, .. } => parts.iter().find(|p| p.content_id().as_deref() == Some(cid)),
+            Capture::Mtom { parts, .. } => parts
+                .iter()
+                .find(|p| p.content_id().as_deref() == Some(cid)),
             Capture::Xml { .. } => None,
         }
     }
@@ -621,31 +701,58 @@ pub enum CaptureError {
 /// fields, a blank line and the body).
 pub fn parse_capture<'b>(bytes: &'b [u8], limits: &Limits) -> Result<Capture<'b>, CaptureError> {
     if bytes.len() > limits.max_mime_bytes {
-        return Err(CaptureError::TooLarge { size: bytes.len(), limit: limits.max_mime_bytes });
+        return Err(CaptureError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_mime_bytes,
+        });
     }
-    let lead = bytes.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let lead = bytes
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
     let rest = &bytes[lead..];
-    if rest.starts_with(b"<") || rest.starts_with(b"\xEF\xBB\xBF") || bytes.starts_with(b"\xEF\xBB\xBF") {
-        return Ok(Capture::Xml { headers: Vec::new(), body: bytes, offset: 0 });
+    if rest.starts_with(b"<")
+        || rest.starts_with(b"\xEF\xBB\xBF")
+        || bytes.starts_with(b"\xEF\xBB\xBF")
+    {
+        return Ok(Capture::Xml {
+            headers: Vec::new(),
+            body: bytes,
+            offset: 0,
+        });
     }
     if rest.starts_with(b"--") {
         let line_end = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
-        let boundary = String::from_utf8_lossy(&rest[2..line_end]).trim_end().to_string();
+        let boundary = String::from_utf8_lossy(&rest[2..line_end])
+            .trim_end()
+            .to_string();
         if boundary.is_empty() {
             return Err(CaptureError::NoBoundary);
         }
         return multipart(bytes, lead, Vec::new(), boundary, None, limits);
     }
     // HTTP-like headers.
-    let (headers, body_at) = read_headers(bytes, 0, true).ok_or(CaptureError::UnterminatedHeaders)?;
+    let (headers, body_at) =
+        read_headers(bytes, 0, true).ok_or(CaptureError::UnterminatedHeaders)?;
     let ct = header(&headers, "content-type").unwrap_or("").to_string();
-    let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if media.starts_with("multipart/") {
-        let boundary = header_param(&ct, "boundary").filter(|b| !b.is_empty()).ok_or(CaptureError::NoBoundary)?;
+        let boundary = header_param(&ct, "boundary")
+            .filter(|b| !b.is_empty())
+            .ok_or(CaptureError::NoBoundary)?;
         let start = header_param(&ct, "start").map(|s| strip_angle(&s).to_string());
         return multipart(bytes, body_at, headers, boundary, start, limits);
     }
-    Ok(Capture::Xml { headers, body: &bytes[body_at..], offset: body_at })
+    Ok(Capture::Xml {
+        headers,
+        body: &bytes[body_at..],
+        offset: body_at,
+    })
 }
 
 /// Reads header lines from `at` until an empty line; returns them and the offset after the empty line.
@@ -686,7 +793,10 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || from > hay.len() {
         return None;
     }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 /// Splits a multipart body (RFC 2046 §5.1.1) starting at `at`.
@@ -705,7 +815,9 @@ fn multipart<'b>(
     } else {
         let mut nl = delim.clone();
         nl.insert(0, b'\n');
-        find(bytes, &nl, at).map(|p| p + 1).ok_or_else(|| CaptureError::BoundaryNotFound(boundary.clone()))?
+        find(bytes, &nl, at)
+            .map(|p| p + 1)
+            .ok_or_else(|| CaptureError::BoundaryNotFound(boundary.clone()))?
     };
     let mut nl_delim = delim.clone();
     nl_delim.insert(0, b'\n');
@@ -718,24 +830,49 @@ fn multipart<'b>(
             break;
         }
         // Skip transport padding up to the end of the delimiter line.
-        let Some(line_end) = bytes[after..].iter().position(|&c| c == b'\n').map(|p| after + p + 1) else { break };
+        let Some(line_end) = bytes[after..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map(|p| after + p + 1)
+        else {
+            break;
+        };
         let next = find(bytes, &nl_delim, line_end);
-        let end = next.map_or(bytes.len(), |n| if n > line_end && bytes[n - 1] == b'\r' { n - 1 } else { n });
+        let end = next.map_or(bytes.len(), |n| {
+            if n > line_end && bytes[n - 1] == b'\r' {
+                n - 1
+            } else {
+                n
+            }
+        });
         if parts.len() >= limits.max_mime_parts {
-            return Err(CaptureError::TooManyParts { limit: limits.max_mime_parts });
+            return Err(CaptureError::TooManyParts {
+                limit: limits.max_mime_parts,
+            });
         }
         let region = &bytes[line_end..end.max(line_end)];
         let (headers, body_rel) = match read_headers(region, 0, false) {
             Some((h, b)) => (h, b),
             None => (Vec::new(), 0),
         };
-        parts.push(Part { index: parts.len() + 1, headers, body: &region[body_rel.min(region.len())..], offset: line_end + body_rel });
+        parts.push(Part {
+            index: parts.len() + 1,
+            headers,
+            body: &region[body_rel.min(region.len())..],
+            offset: line_end + body_rel,
+        });
         match next {
             Some(n) => pos = n + 1,
             None => break,
         }
     }
-    Ok(Capture::Mtom { headers, boundary, start, parts, terminated })
+    Ok(Capture::Mtom {
+        headers,
+        boundary,
+        start,
+        parts,
+        terminated,
+    })
 }
 
 #[cfg(test)]
@@ -747,7 +884,15 @@ mod tests {
     #[test]
     fn mtom_capture_from_its_boundary_line() {
         let c = parse_capture(MTOM, &Limits::default()).unwrap();
-        let Capture::Mtom { parts, terminated, boundary, .. } = &c else { panic!("not mtom") };
+        let Capture::Mtom {
+            parts,
+            terminated,
+            boundary,
+            ..
+        } = &c
+        else {
+            panic!("not mtom")
+        };
         assert_eq!(boundary, "MIMEBoundary_1");
         assert!(terminated);
         assert_eq!(parts.len(), 2);
@@ -768,17 +913,43 @@ mod tests {
 
     #[test]
     fn plain_and_bad_captures() {
-        assert!(matches!(parse_capture(b"  <x/>", &Limits::default()), Ok(Capture::Xml { .. })));
+        assert!(matches!(
+            parse_capture(b"  <x/>", &Limits::default()),
+            Ok(Capture::Xml { .. })
+        ));
         let h = b"Content-Type: application/soap+xml\r\n\r\n<x/>";
-        let Ok(Capture::Xml { body, offset, .. }) = parse_capture(h, &Limits::default()) else { panic!() };
+        let Ok(Capture::Xml { body, offset, .. }) = parse_capture(h, &Limits::default()) else {
+            panic!()
+        };
         assert_eq!((body, offset), (&b"<x/>"[..], 38));
-        assert_eq!(parse_capture(b"Content-Type: multipart/related\r\n\r\n--a\r\n", &Limits::default()).unwrap_err(), CaptureError::NoBoundary);
-        assert_eq!(parse_capture(b"Content-Type: text/xml\r\n", &Limits::default()).unwrap_err(), CaptureError::UnterminatedHeaders);
-        let lim = Limits { max_mime_parts: 1, ..Limits::default() };
-        assert_eq!(parse_capture(MTOM, &lim).unwrap_err(), CaptureError::TooManyParts { limit: 1 });
+        assert_eq!(
+            parse_capture(
+                b"Content-Type: multipart/related\r\n\r\n--a\r\n",
+                &Limits::default()
+            )
+            .unwrap_err(),
+            CaptureError::NoBoundary
+        );
+        assert_eq!(
+            parse_capture(b"Content-Type: text/xml\r\n", &Limits::default()).unwrap_err(),
+            CaptureError::UnterminatedHeaders
+        );
+        let lim = Limits {
+            max_mime_parts: 1,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse_capture(MTOM, &lim).unwrap_err(),
+            CaptureError::TooManyParts { limit: 1 }
+        );
         // Unterminated: the last part runs to the end.
         let c = parse_capture(b"--b\r\n\r\nabc", &Limits::default()).unwrap();
-        let Capture::Mtom { parts, terminated, .. } = c else { panic!() };
+        let Capture::Mtom {
+            parts, terminated, ..
+        } = c
+        else {
+            panic!()
+        };
         assert!(!terminated);
         assert_eq!(parts[0].body, b"abc");
         // Never panics on truncated input.
@@ -799,7 +970,10 @@ mod tests {
         let doc = Document::parse(xml).unwrap();
         let s = Submission::of(find_request(&doc).unwrap());
         assert_eq!(s.submission_sets().len(), 1);
-        assert_eq!(s.packages[0].slot("submissionTime").and_then(|x| x.first()), Some("20240101"));
+        assert_eq!(
+            s.packages[0].slot("submissionTime").and_then(|x| x.first()),
+            Some("20240101")
+        );
         assert_eq!(s.entries[0].name, Some(vec!["T"]));
         assert_eq!(s.orphan_external_ids.len(), 1);
         assert_eq!(s.associations[0].target, Some("D"));
@@ -812,7 +986,9 @@ mod tests {
         let doc = Document::parse(xml).unwrap();
         let d = documents(find_provide_and_register(&doc).unwrap());
         assert_eq!(d.len(), 3);
-        let DocContent::Inline(t) = &d[0].content else { panic!() };
+        let DocContent::Inline(t) = &d[0].content else {
+            panic!()
+        };
         assert_eq!(decode_base64(t).unwrap(), b"<a/>");
         assert_eq!(d[1].content, DocContent::Xop("1.urn:uuid:abc@x".into()));
         assert_eq!(d[2].content, DocContent::Empty);
