@@ -1,9 +1,10 @@
 //! The 18 official ANS IHE XDM archives (`shared/samples/interop-exemples-xdm/*/IHE_XDM.ZIP`, read in place
 //! and streamed from disk as `validate` does) get the verdicts of `shared/samples/expected.json`:
 //!
-//! - the container artifact (XDM-*, the XDS metadata rules, metadata ↔ document consistency) has no `fail`,
-//!   and its only warnings are those `shared/domain/samples.md` lists (C-30, C-31), pinned in
-//!   [`CONTAINER_WARNINGS`];
+//! - the container artifact (XDM-*, the XDS metadata rules, metadata ↔ document consistency) has no `fail`
+//!   but the archive's own `must_fail` (CSE-MDE: the wrong NIR key of its INS, C-06, is also the CX.1 of the
+//!   metadata patientId, which ID-030 submits to INS-021), and its only warnings are those
+//!   `shared/domain/samples.md` lists (C-30, C-31), pinned in [`CONTAINER_WARNINGS`];
 //! - the nested document artifact `<archive>!IHE_XDM/SUBSET01/DOC0001.XML` exists;
 //! - where `inner_cda_same_as` names a CDA sample, the inner document fails exactly that sample's
 //!   `must_fail` rules; the `unreviewed` ones print their document-level failing rules (the decision is
@@ -125,7 +126,7 @@ fn official_archives_containers_pass() {
             .findings
             .iter()
             .filter(|f| {
-                f.verdict == Verdict::Fail
+                (f.verdict == Verdict::Fail && !e.must_fail.contains(&f.requirement))
                     || (f.verdict == Verdict::Warning && !allowed.contains(f.requirement.as_str()))
             })
             .collect();
