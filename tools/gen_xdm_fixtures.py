@@ -279,6 +279,30 @@ def write(rel, data):
         f.write(data)
 
 
+
+def two_patients():
+    """XDM-018: two submission sets, each consistent with its document, about two different usagers.
+
+    A second patient cannot be put in the same subset without also breaking XDS-SS-013, so the second
+    usager gets a subset of its own, which also warns XDM-017 (declared in fixtures/invalid/ALSO.toml).
+    """
+    other_ins = "280017512301266"
+    base = xdm(("n1-pdf",))
+    second_cda = cda("n1-pdf").replace(b"279035121518989", other_ins.encode()).replace(
+        b"20260315101500.2", b"20260315101500.3")
+    d = dict(DOCS["n1-pdf"])
+    d["unique_id"] = d["unique_id"][:-1] + "3"
+    DOCS["n1-pdf-other"] = d
+    meta2 = metadata([entry("n1-pdf-other", "DOC0001.XML", second_cda, 1,
+                            patient=INS_CX.replace("279035121518989", other_ins))],
+                     ss_patient=INS_CX.replace("279035121518989", other_ins))
+    meta2 = meta2.replace(b"279035121518989", other_ins.encode()) if isinstance(meta2, bytes) else meta2.replace("279035121518989", other_ins)
+    with zipfile.ZipFile(io.BytesIO(base)) as z:
+        files = [(i.filename, None if i.is_dir() else z.read(i.filename)) for i in z.infolist()]
+    files += [("IHE_XDM/SUBSET02/", None), ("IHE_XDM/SUBSET02/METADATA.XML", meta2),
+              ("IHE_XDM/SUBSET02/DOC0001.XML", second_cda)]
+    return zip_bytes(files, "dui-conform fixture, defect: two submission sets about two different usagers (one patient per archive)")
+
 def main():
     for d in ["valid/xdm", "invalid/xdm", "valid/mime", "invalid/mime"]:
         full = os.path.join(OUT, d)
@@ -300,6 +324,7 @@ def main():
     write("invalid/xdm/XDM-015.zip", xdm(extra=[("../PATCH.TXT", b"hors de l'archive\r\n")], comment="dui-conform fixture, defect: an entry named ../PATCH.TXT escapes the archive"))
     write("invalid/xdm/XDM-016.zip", xdm(extra=[("IHE_XDM/SUBSET01/DOC0002.XML", cda("n1-pdf"))], comment="dui-conform fixture, defect: IHE_XDM/SUBSET01/DOC0002.XML is described by no DocumentEntry"))
     write("invalid/xdm/XDM-017.zip", xdm(subset="SUBSET02", comment="dui-conform fixture, defect: the submission set directory is SUBSET02, not SUBSET01"))
+    write("invalid/xdm/XDM-018.zip", two_patients())
     write("invalid/xdm/XDM-019.zip", xdm(index=INDEX.replace('<p>Voir le fichier <a href="README.TXT">ReadMe</a></p>\r\n', ""), comment="dui-conform fixture, defect: INDEX.HTM has no link to README.TXT"))
 
     # Messages.
