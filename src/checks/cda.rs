@@ -2288,12 +2288,7 @@ mod tests {
 
     fn run(xml: &str) -> Vec<Finding> {
         let mut sink = Sink::new();
-        with_cda(
-            xml.as_bytes(),
-            &Options::default(),
-            &mut sink,
-            |cda, sink| document(cda, sink),
-        );
+        with_cda(xml.as_bytes(), &Options::default(), &mut sink, document);
         sink.finish()
     }
 

@@ -1287,12 +1287,7 @@ mod tests {
 
     fn run(xml: &str) -> Vec<Finding> {
         let mut sink = Sink::new();
-        with_cda(
-            xml.as_bytes(),
-            &Options::default(),
-            &mut sink,
-            |cda, sink| check(cda, sink),
-        );
+        with_cda(xml.as_bytes(), &Options::default(), &mut sink, check);
         sink.finish()
     }
 
