@@ -357,7 +357,28 @@ fn instance_id(
     extension_required: bool,
     personal: bool,
 ) {
-    if let Some(root) = required(sink, rule, id, "root") {
+    // The start tag quoted with any finding on a patient id holds its extension (the INS): mark it.
+    let ext = if personal {
+        id.attribute("extension").unwrap_or("")
+    } else {
+        ""
+    };
+    let root = match id.attribute("root") {
+        Some(r) if !r.is_empty() => Some(r),
+        _ => {
+            sink.violation(
+                rule,
+                id,
+                msg!(
+                    "<id> sans @root (ou @root vide) : l'OID de l'autorité d'affectation est obligatoire",
+                    "<id> without @root (or empty): the assigning authority OID is required"
+                ),
+            )
+            .personal(ext);
+            None
+        }
+    };
+    if let Some(root) = root {
         if !is_uid(root) {
             let f = sink.violation(
                 rule,
@@ -396,7 +417,7 @@ fn timestamp(sink: &mut Sink, rule: &'static str, n: Node<'_, '_>, personal: boo
     let e = name_of(n);
     if let Some(c) = n.children().find(Node::is_element) {
         let c = name_of(c);
-        sink.violation(
+        let f = sink.violation(
             rule,
             n,
             msg!(
@@ -404,6 +425,9 @@ fn timestamp(sink: &mut Sink, rule: &'static str, n: Node<'_, '_>, personal: boo
                 "<{e}> contains a <{c}> element: a simple timestamp (TS) only carries @value"
             ),
         );
+        if personal {
+            f.personal(n.attribute("value").unwrap_or(""));
+        }
     }
     timestamp_value(sink, rule, n, true, personal);
 }
@@ -1081,14 +1105,27 @@ fn record_target(h: &Header<'_, '_>, sink: &mut Sink) {
     // SMIN: birthTime 1..1 (TS), sdtc:* and birthplace[place] ≤1, administrativeGenderCode 1..1.
     sink.check("CDA-HDR-034");
     let births = kids(patient, "birthTime");
-    cardinality(
-        sink,
-        "CDA-HDR-034",
-        patient,
-        "birthTime",
-        &births,
-        Card::One,
-    );
+    if let Some(extra) = births.get(1).copied() {
+        let n = births.len();
+        sink.violation(
+            "CDA-HDR-034",
+            extra,
+            msg!(
+                "birthTime présent {n} fois dans <patient> (exactement 1 attendu) : supprimer les occurrences en trop",
+                "birthTime present {n} times in <patient> (exactly 1 expected): remove the extra ones"
+            ),
+        )
+        .personal(extra.attribute("value").unwrap_or(""));
+    } else {
+        cardinality(
+            sink,
+            "CDA-HDR-034",
+            patient,
+            "birthTime",
+            &births,
+            Card::One,
+        );
+    }
     if let Some(b) = births.first().copied() {
         timestamp(sink, "CDA-HDR-034", b, true);
     }
