@@ -121,14 +121,40 @@ pub struct Context<'c, 'a, 'i> {
     pub attached: Option<Vec<String>>,
 }
 
-impl<'c, 'a, 'i> Context<'c, 'a, 'i> {
+/// The carried documents and attached ids, indexed once (a hostile submission may hold many).
+struct Lookup<'c, 'a, 'i> {
+    kind: SubmissionKind,
+    docs: HashMap<&'c str, &'c Doc<'c, 'a, 'i>>,
+    attached: Option<HashMap<&'c str, usize>>,
+}
+
+impl<'c, 'a, 'i> Lookup<'c, 'a, 'i> {
+    fn new(ctx: &'c Context<'c, 'a, 'i>) -> Lookup<'c, 'a, 'i> {
+        let mut docs = HashMap::new();
+        for d in ctx.docs {
+            docs.entry(d.key).or_insert(d);
+        }
+        let attached = ctx.attached.as_ref().map(|a| {
+            let mut m: HashMap<&'c str, usize> = HashMap::new();
+            for id in a {
+                *m.entry(id.as_str()).or_insert(0) += 1;
+            }
+            m
+        });
+        Lookup {
+            kind: ctx.kind,
+            docs,
+            attached,
+        }
+    }
+
     /// The document an entry describes: by id (ITI-41), by URI (XDM).
     fn doc_for(&self, e: &RegistryObject<'_, '_>) -> Option<&'c Doc<'c, 'a, 'i>> {
-        let docs: &'c [Doc<'c, 'a, 'i>] = self.docs;
-        match self.kind {
-            SubmissionKind::Iti41 => e.id.and_then(|id| docs.iter().find(|d| d.key == id)),
-            SubmissionKind::Xdm => slot1(e, "URI").and_then(|u| docs.iter().find(|d| d.key == u)),
-        }
+        let key = match self.kind {
+            SubmissionKind::Iti41 => e.id,
+            SubmissionKind::Xdm => slot1(e, "URI"),
+        }?;
+        self.docs.get(key).copied()
     }
 }
 
@@ -322,10 +348,11 @@ const FLAGS_SYSTEM: &str = "1.2.250.1.213.1.1.4.13";
 
 /// Runs every XDS and patient-identifier rule on a parsed submission.
 pub fn check(sub: &Submission<'_, '_>, ctx: &Context<'_, '_, '_>, sink: &mut Sink) {
+    let lk = Lookup::new(ctx);
     submission_sets(sub, ctx, sink);
     for e in &sub.entries {
-        let doc = ctx.doc_for(e);
-        entry_structure(e, ctx, sink);
+        let doc = lk.doc_for(e);
+        entry_structure(e, &lk, sink);
         entry_value_sets(e, doc.and_then(|d| d.cda.as_ref()), ctx, sink);
         entry_consistency(e, doc, ctx, sink);
     }
@@ -352,7 +379,7 @@ pub fn check(sub: &Submission<'_, '_>, ctx: &Context<'_, '_, '_>, sink: &mut Sin
             );
         }
     }
-    patient_ids(sub, ctx, sink);
+    patient_ids(sub, ctx, &lk, sink);
     if ctx.docs.is_empty() {
         let why = msg!(
             "Métadonnées seules : aucun document porté, la cohérence métadonnées ↔ CDA n'est pas vérifiable",
@@ -787,17 +814,21 @@ fn submission_set_required(
 fn associations(sub: &Submission<'_, '_>, ss: &RegistryObject<'_, '_>, sink: &mut Sink) {
     let Some(ss_id) = ss.id else { return };
     let entry_ids: HashSet<&str> = sub.entries.iter().filter_map(|e| e.id).collect();
+    // HasMember associations from the set, by target (indexed once).
+    let mut by_target: HashMap<&str, Vec<&crate::formats::xds::Association<'_, '_>>> =
+        HashMap::new();
+    for a in sub
+        .associations
+        .iter()
+        .filter(|a| a.assoc_type == Some(uuid::HAS_MEMBER) && a.source == Some(ss_id))
+    {
+        if let Some(t) = a.target {
+            by_target.entry(t).or_default().push(a);
+        }
+    }
     for e in &sub.entries {
         let Some(id) = e.id else { continue };
-        let members: Vec<_> = sub
-            .associations
-            .iter()
-            .filter(|a| {
-                a.assoc_type == Some(uuid::HAS_MEMBER)
-                    && a.source == Some(ss_id)
-                    && a.target == Some(id)
-            })
-            .collect();
+        let members: &[_] = by_target.get(id).map_or(&[], Vec::as_slice);
         match members.len() {
             0 => {
                 sink.violation(
@@ -857,7 +888,7 @@ fn associations(sub: &Submission<'_, '_>, ss: &RegistryObject<'_, '_>, sink: &mu
 // ---------------------------------------------------------------------------------------------
 // DocumentEntry: structure, presence, formats.
 
-fn entry_structure(e: &RegistryObject<'_, '_>, ctx: &Context<'_, '_, '_>, sink: &mut Sink) {
+fn entry_structure(e: &RegistryObject<'_, '_>, lk: &Lookup<'_, '_, '_>, sink: &mut Sink) {
     for r in [
         "XDS-UUID-011",
         "XDS-DE-010",
@@ -1024,8 +1055,8 @@ fn entry_structure(e: &RegistryObject<'_, '_>, ctx: &Context<'_, '_, '_>, sink: 
             );
         }
         Some(id) => {
-            if let Some(attached) = &ctx.attached {
-                let n = attached.iter().filter(|a| a.as_str() == id).count();
+            if let Some(attached) = &lk.attached {
+                let n = attached.get(id).copied().unwrap_or(0);
                 if n != 1 {
                     sink.violation(
                         "XDS-DE-010",
@@ -2382,7 +2413,12 @@ fn rim_name_node<'a, 'i>(n: Node<'a, 'i>) -> Option<Node<'a, 'i>> {
 // Patient identifiers: ID-030 (INS CX), ID-031 (sourcePatientId CX), ID-032 (XDM: the INS when known),
 // and the INS rules on each distinct patientId through identity::check_ins_slot.
 
-fn patient_ids(sub: &Submission<'_, '_>, ctx: &Context<'_, '_, '_>, sink: &mut Sink) {
+fn patient_ids(
+    sub: &Submission<'_, '_>,
+    ctx: &Context<'_, '_, '_>,
+    lk: &Lookup<'_, '_, '_>,
+    sink: &mut Sink,
+) {
     let mut ids: Vec<(Node<'_, '_>, &str)> = Vec::new();
     for ss in sub.submission_sets() {
         ids.extend(
@@ -2480,7 +2516,7 @@ fn patient_ids(sub: &Submission<'_, '_>, ctx: &Context<'_, '_, '_>, sink: &mut S
     }
     let mut judged = false;
     for e in &sub.entries {
-        let Some(cda) = ctx.doc_for(e).and_then(|d| d.cda.as_ref()) else {
+        let Some(cda) = lk.doc_for(e).and_then(|d| d.cda.as_ref()) else {
             continue;
         };
         let Some(ins) = cda.ins() else {

@@ -385,27 +385,35 @@ impl<'a, 'i> Submission<'a, 'i> {
                 _ => {}
             }
         }
+        // Index the objects by id once (a hostile submission may hold many loose items).
+        let mut index: std::collections::HashMap<&'a str, (bool, usize)> =
+            std::collections::HashMap::new();
+        for (i, o) in s.packages.iter().enumerate() {
+            if let Some(id) = o.id {
+                index.entry(id).or_insert((true, i));
+            }
+        }
+        for (i, o) in s.entries.iter().enumerate() {
+            if let Some(id) = o.id {
+                index.entry(id).or_insert((false, i));
+            }
+        }
+        let target = |id: Option<&'a str>| id.and_then(|id| index.get(id).copied());
         for c in loose_c {
-            match s.object_mut(c.classified_object) {
-                Some(o) => o.classifications.push(c),
+            match target(c.classified_object) {
+                Some((true, i)) => s.packages[i].classifications.push(c),
+                Some((false, i)) => s.entries[i].classifications.push(c),
                 None => s.orphan_classifications.push(c),
             }
         }
         for e in loose_e {
-            match s.object_mut(e.registry_object) {
-                Some(o) => o.external_ids.push(e),
+            match target(e.registry_object) {
+                Some((true, i)) => s.packages[i].external_ids.push(e),
+                Some((false, i)) => s.entries[i].external_ids.push(e),
                 None => s.orphan_external_ids.push(e),
             }
         }
         s
-    }
-
-    fn object_mut(&mut self, id: Option<&str>) -> Option<&mut RegistryObject<'a, 'i>> {
-        let id = id?;
-        self.packages
-            .iter_mut()
-            .chain(self.entries.iter_mut())
-            .find(|o| o.id == Some(id))
     }
 
     /// The packages classified as SubmissionSet.
