@@ -366,7 +366,6 @@ pub fn parse<'t>(
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: limits.max_xml_nodes,
-        ..Default::default()
     };
     let doc = roxmltree::Document::parse_with_options(&text.text, opts).map_err(|e| match e {
         roxmltree::Error::NodesLimitReached => XmlError::TooManyNodes {
@@ -512,7 +511,7 @@ mod tests {
         let l = Limits::default();
         match decode(bytes, &l) {
             Err(e) => e,
-            Ok(t) => parse(&t, &l).err().expect("should fail"),
+            Ok(t) => parse(&t, &l).expect_err("should fail"),
         }
     }
 

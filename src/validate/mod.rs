@@ -311,7 +311,7 @@ pub fn validate_cda(
     opts: &Options,
 ) -> ArtifactResult {
     let mut sink = Sink::new();
-    with_cda(bytes, opts, &mut sink, |cda, sink| check_cda(cda, sink));
+    with_cda(bytes, opts, &mut sink, check_cda);
     result(path, parent, bytes, ArtifactKind::Cda, sink.finish())
 }
 
