@@ -1672,8 +1672,8 @@ fn entry_value_sets(
                         "XDS-DE-034",
                         At::Attr(c.node, "nodeRepresentation"),
                         msg!(
-                            "typeCode « {code} » absent de {l}, le jeu du DMP",
-                            "typeCode \"{code}\" is not in {l}, the DMP set"
+                            "typeCode « {code} » absent de {l}, le jeu du DMP : le DMP refuse ce type de document (pour le secteur médico-social p. ex. 28653-4, 34842-5, 74207-2) ; un document hors J66 ne se dépose pas au DMP",
+                            "typeCode \"{code}\" is not in {l}, the DMP set: the DMP refuses this document type (for the medico-social sector e.g. 28653-4, 34842-5, 74207-2); a document outside J66 is not sent to the DMP"
                         ),
                     );
                 }
@@ -1689,8 +1689,8 @@ fn entry_value_sets(
                         "XDS-DE-034",
                         At::Attr(c.node, "nodeRepresentation"),
                         msg!(
-                            "formatCode « {code} » absent de {l}, le jeu du DMP",
-                            "formatCode \"{code}\" is not in {l}, the DMP set"
+                            "formatCode « {code} » absent de {l}, le jeu du DMP : le DMP n'accepte pas ce modèle de document",
+                            "formatCode \"{code}\" is not in {l}, the DMP set: the DMP does not accept this document model"
                         ),
                     );
                 }
@@ -1702,7 +1702,7 @@ fn entry_value_sets(
                     sink.violation(
                         "XDS-DE-034",
                         At::Attr(c.node, "nodeRepresentation"),
-                        msg!("healthcareFacilityTypeCode « {code} » absent de {J61_LABEL}, le jeu du DMP", "healthcareFacilityTypeCode \"{code}\" is not in {J61_LABEL}, the DMP set"),
+                        msg!("healthcareFacilityTypeCode « {code} » absent de {J61_LABEL}, le jeu du DMP : secteur d'activité TRE_R02 (SA41 pour un ESMS, SA16/SA17 pour les établissements pour personnes handicapées/âgées)", "healthcareFacilityTypeCode \"{code}\" is not in {J61_LABEL}, the DMP set: a TRE_R02 activity sector (SA41 for an ESMS, SA16/SA17 for disabled/elderly care facilities)"),
                     );
                 }
             }
@@ -1756,8 +1756,8 @@ fn entry_value_sets(
                         "XDS-DE-039",
                         s.node,
                         msg!(
-                            "authorSpecialty « {code} » absent de {l}, le jeu du DMP",
-                            "authorSpecialty \"{code}\" is not in {l}, the DMP set"
+                            "authorSpecialty « {code} » absent de {l}, le jeu du DMP : profession ou savoir-faire de l'auteur (TRE_A02 G15_…, professions sociales TRE_R94, rôles TRE_R85) ; pour un dépôt automatisé DISPOSITIF ou AUTOMATE",
+                            "authorSpecialty \"{code}\" is not in {l}, the DMP set: the author's profession or specialty (TRE_A02 G15_…, social professions TRE_R94, roles TRE_R85); for an automated deposit DISPOSITIF or AUTOMATE"
                         ),
                     );
                 }

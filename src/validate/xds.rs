@@ -593,6 +593,16 @@ mod tests {
         }
     }
 
+    /// A capture starting with the HTTP request line and headers (boundary and `start` in Content-Type).
+    #[test]
+    fn http_prefixed_mtom_capture() {
+        let mut b = b"POST /dmp/repository HTTP/1.1\r\nHost: dmp.example.org\r\nContent-Type: multipart/related; type=\"application/xop+xml\"; boundary=\"MIMEBoundary_dui_conform_0001\"; start=\"<0.root@dui-conform.example.org>\"\r\n\r\n".to_vec();
+        b.extend(fixture("iti41-n1-mtom.mtom"));
+        let r = validate("http", None, &b, &Options::default());
+        assert_eq!(r.len(), 2);
+        assert!(r.iter().all(|a| a.verdict == Verdict::Pass));
+    }
+
     /// Many entries, loose classifications and associations: the view and the checks index them. (The
     /// location of each finding still costs O(file) in `checks::locate` — roxmltree `text_pos_at` and
     /// `node_path` — so this stays a smoke test at 500 entries; `XDS_N=4000` shows the cost.)
