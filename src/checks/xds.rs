@@ -1,6 +1,6 @@
 //! XDS metadata checks (`shared/domain/xds-dmp.md`): scheme UUIDs (XDS-UUID-010/011), the SubmissionSet
 //! (XDS-SS-010…016), each DocumentEntry (XDS-DE-010…014, 029, 030…041, 050, 051, 060), the consistency
-//! between each entry and the CDA document it describes (XDS-DE-012, 016, 020…028, 031, 032, 036), and the
+//! between each entry and the CDA document it describes (XDS-DE-012, 020…028, 032, 036, and the CDA parts of XDS-SS-016, XDS-DE-050/051), and the
 //! patient identifiers (identity.md ID-030…032, with the INS checks of [`super::identity::check_ins_slot`]).
 //!
 //! The same rules serve an ITI-41 submission to the DMP and an IHE XDM `METADATA.XML`; the DMP value sets
@@ -510,7 +510,7 @@ fn submission_sets(sub: &Submission<'_, '_>, ctx: &Context<'_, '_, '_>, sink: &m
     }
     for ss in &sets {
         submission_set_uuids(ss, sink);
-        submission_set_required(ss, ctx, sink);
+        submission_set_required(ss, sink);
     }
     for e in sub.orphan_external_ids.iter() {
         let obj = e.registry_object.unwrap_or("");
@@ -695,11 +695,7 @@ fn submission_set_uuids(ss: &RegistryObject<'_, '_>, sink: &mut Sink) {
 }
 
 /// XDS-SS-011, XDS-SS-012 on one SubmissionSet (and the SubmissionSet part of XDS-DE-029/050/051).
-fn submission_set_required(
-    ss: &RegistryObject<'_, '_>,
-    _ctx: &Context<'_, '_, '_>,
-    sink: &mut Sink,
-) {
+fn submission_set_required(ss: &RegistryObject<'_, '_>, sink: &mut Sink) {
     let missing = |what: &str, fix: &str, sink: &mut Sink| {
         sink.violation(
             "XDS-SS-011",
@@ -799,7 +795,7 @@ fn submission_set_required(
     for c in &authors {
         for s in c.slots.iter().filter(|s| s.name == "authorInstitution") {
             for v in &s.values {
-                xon_check(v, s.node, None, sink);
+                xon_check(v, s.node, sink);
             }
         }
         for s in c.slots.iter().filter(|s| s.name == "authorPerson") {
@@ -1318,7 +1314,7 @@ fn entry_structure(e: &RegistryObject<'_, '_>, lk: &Lookup<'_, '_, '_>, sink: &m
     for c in e.classified(uuid::DE_AUTHOR) {
         for s in c.slots.iter().filter(|s| s.name == "authorInstitution") {
             for v in &s.values {
-                xon_check(v, s.node, None, sink);
+                xon_check(v, s.node, sink);
             }
         }
         for s in c.slots.iter().filter(|s| s.name == "authorPerson") {
@@ -1351,7 +1347,7 @@ fn dtm_check(v: &str, node: Option<Node<'_, '_>>, name: &str, sink: &mut Sink) {
 }
 
 /// XDS-DE-050: an authorInstitution value in XON form.
-fn xon_check(v: &str, node: Node<'_, '_>, _cda_null_id: Option<bool>, sink: &mut Sink) {
+fn xon_check(v: &str, node: Node<'_, '_>, sink: &mut Sink) {
     let x = Xon::parse(v);
     let mut problems: Vec<(String, String)> = Vec::new();
     if x.name.trim().is_empty() && x.id.is_empty() {
