@@ -159,10 +159,9 @@ impl<'c, 'a, 'i> Lookup<'c, 'a, 'i> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Value sets: the compiled-in catalogue, or this module's copies of J10 / J03 / J57 while they are
-// not registered in the catalogue (files in src/catalogue/valuesets/, provenance in their `# source`).
+// Value sets of the catalogue (J03, J10, J57 were added for these checks: provenance in their `# source`).
 
-/// A value set or table, uniformly for catalogue and local copies.
+/// A catalogue value set or table, with `map` on an optional source system and `systems_of`.
 struct Set {
     label: String,
     rows: Vec<Vec<String>>,
@@ -210,30 +209,7 @@ impl Set {
     }
 }
 
-const LOCAL_SETS: &[(&str, &str)] = &[
-    ("J10", include_str!("../catalogue/valuesets/J10.tsv")),
-    ("J03", include_str!("../catalogue/valuesets/J03.tsv")),
-    ("J57", include_str!("../catalogue/valuesets/J57.tsv")),
-];
-
-fn parse_local(name: &str, text: &str) -> Set {
-    let (mut oid, mut version) = (String::new(), String::new());
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(h) = line.strip_prefix("# ") {
-            match h.split_once('\t') {
-                Some(("oid", v)) => oid = v.to_string(),
-                Some(("version", v)) => version = v.to_string(),
-                _ => {}
-            }
-        } else if !line.is_empty() {
-            rows.push(line.split('\t').map(str::to_string).collect());
-        }
-    }
-    Set::from_rows(format!("{name} ({oid}, {version})"), rows)
-}
-
-/// The value set `name`: from the catalogue when registered there, else the local copy.
+/// The compiled-in value set `name`, with the lookups this module needs.
 fn set(name: &'static str) -> &'static Set {
     static SETS: OnceLock<HashMap<&'static str, Set>> = OnceLock::new();
     let sets = SETS.get_or_init(|| {
@@ -241,9 +217,6 @@ fn set(name: &'static str) -> &'static Set {
         for n in catalogue::valueset_names() {
             let v = catalogue::valueset(n);
             m.insert(n, Set::from_rows(v.label(), v.rows.clone()));
-        }
-        for (n, t) in LOCAL_SETS {
-            m.entry(*n).or_insert_with(|| parse_local(n, t));
         }
         m
     });
