@@ -264,13 +264,113 @@ pub fn locate(
         Some(a) => (a.range().start, format!("{}/@{}", node_path(n), a.name())),
         None => (n.range().start, node_path(n)),
     };
-    let pos = doc.text_pos_at(start);
+    let (line, column) = text_position(doc.input_text(), start);
     let loc = Location {
-        line: Some(pos.row),
-        column: Some(pos.col),
+        line: Some(line),
+        column: Some(column),
         path: Some(path),
         entry: None,
         offset: Some(start + base_offset),
     };
     (loc, Some(start_tag(n, doc.input_text())))
+}
+
+/// Line starts and character counts of one text, so that each position costs a binary search and
+/// at most one 4 KiB scan (roxmltree's `text_pos_at` rescans from the start: quadratic when a large
+/// hostile document yields many findings).
+struct PosIndex {
+    key: (usize, usize, u64),
+    line_starts: Vec<usize>,
+    /// Characters before each 4 KiB block.
+    block_chars: Vec<usize>,
+}
+
+const BLOCK: usize = 4096;
+
+impl PosIndex {
+    fn key(text: &str) -> (usize, usize, u64) {
+        // Address and length identify the text while it lives; a sample of its bytes guards against
+        // another text later allocated at the same address with the same length.
+        let b = text.as_bytes();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for i in (0..b.len()).step_by((b.len() / 64).max(1)).take(65) {
+            h = (h ^ u64::from(b[i])).wrapping_mul(0x100_0000_01b3);
+        }
+        (b.as_ptr() as usize, b.len(), h)
+    }
+
+    fn new(text: &str) -> PosIndex {
+        let b = text.as_bytes();
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            b.iter()
+                .enumerate()
+                .filter(|(_, &c)| c == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let mut block_chars = Vec::with_capacity(b.len() / BLOCK + 1);
+        let mut chars = 0;
+        for chunk in b.chunks(BLOCK) {
+            block_chars.push(chars);
+            chars += chunk.iter().filter(|&&c| (c & 0xC0) != 0x80).count();
+        }
+        block_chars.push(chars);
+        PosIndex {
+            key: Self::key(text),
+            line_starts,
+            block_chars,
+        }
+    }
+
+    /// Characters in `text[..pos]`.
+    fn chars_before(&self, text: &[u8], pos: usize) -> usize {
+        let block = pos / BLOCK;
+        let from = block * BLOCK;
+        self.block_chars[block]
+            + text[from..pos]
+                .iter()
+                .filter(|&&c| (c & 0xC0) != 0x80)
+                .count()
+    }
+}
+
+/// 1-based line and column (in characters) of byte `pos` in `text`.
+pub fn text_position(text: &str, pos: usize) -> (u32, u32) {
+    thread_local! {
+        static INDEX: std::cell::RefCell<Option<PosIndex>> = const { std::cell::RefCell::new(None) };
+    }
+    let pos = pos.min(text.len());
+    INDEX.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if cache.as_ref().is_none_or(|i| i.key != PosIndex::key(text)) {
+            *cache = Some(PosIndex::new(text));
+        }
+        let Some(idx) = cache.as_ref() else {
+            return (1, 1);
+        };
+        let line = idx.line_starts.partition_point(|&s| s <= pos);
+        let start = idx.line_starts[line - 1];
+        let b = text.as_bytes();
+        let col = idx.chars_before(b, pos) - idx.chars_before(b, start) + 1;
+        (line as u32, col as u32)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_position;
+
+    #[test]
+    fn positions_match_roxmltree() {
+        let mut text = String::from("<a>\n");
+        for i in 0..3000 {
+            text.push_str(&format!("  <é x=\"{i}\">ü€</é>\n"));
+        }
+        text.push_str("</a>");
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        for n in doc.descendants().step_by(97) {
+            let p = doc.text_pos_at(n.range().start);
+            assert_eq!(text_position(&text, n.range().start), (p.row, p.col));
+        }
+    }
 }

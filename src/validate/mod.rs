@@ -87,6 +87,14 @@ pub fn detect_kind(bytes: &[u8]) -> ArtifactKind {
             None => ArtifactKind::Unknown,
         };
     }
+    // An HTTP capture of a SOAP request: request line or HTTP headers, then a SOAP or MTOM body.
+    let first_line = trimmed.split(|&c| c == b'\n').next().unwrap_or_default();
+    let http_request = (first_line.starts_with(b"POST ") || first_line.starts_with(b"PUT "))
+        && contains(first_line, b" HTTP/1.");
+    let soapish = contains(head, b"application/soap+xml") || contains(head, b"application/xop+xml");
+    if http_request || (soapish && !looks_like_mime_message(head)) {
+        return ArtifactKind::Iti41;
+    }
     if looks_like_mime(head) {
         return ArtifactKind::Mime;
     }
@@ -122,6 +130,14 @@ fn trim_bom_ws(b: &[u8]) -> &[u8] {
         .position(|c| !c.is_ascii_whitespace())
         .unwrap_or(b.len());
     &b[start..]
+}
+
+/// A mail message (rather than an HTTP capture) has originator fields.
+fn looks_like_mime_message(head: &[u8]) -> bool {
+    let lower = String::from_utf8_lossy(head).to_ascii_lowercase();
+    ["\nfrom:", "\nsubject:", "\nmessage-id:", "\ndate:"]
+        .iter()
+        .any(|h| lower.starts_with(&h[1..]) || lower.contains(h))
 }
 
 /// A MIME message starts with header fields (`Name: value`) and has a blank line.
