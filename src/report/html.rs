@@ -174,10 +174,19 @@ fn artifact(s: &mut String, i: usize, a: &ArtifactResult, view: &View) {
         .iter()
         .filter(|f| matches!(f.verdict, Verdict::Fail | Verdict::Warning | Verdict::Info))
         .collect();
-    // Grouped by domain, the worst first inside a domain; stable otherwise (check order).
+    // Grouped by domain, the domains with the worst findings first (failures before warnings before
+    // infos, then by name), the worst first inside a domain; stable otherwise (check order).
+    let mut worst: std::collections::HashMap<&str, Verdict> = std::collections::HashMap::new();
+    for f in &shown {
+        let w = worst.entry(domain(&f.requirement)).or_insert(f.verdict);
+        *w = (*w).max(f.verdict);
+    }
     shown.sort_by(|x, y| {
-        domain(&x.requirement)
-            .cmp(domain(&y.requirement))
+        let (dx, dy) = (domain(&x.requirement), domain(&y.requirement));
+        let rank = |d: &str| std::cmp::Reverse(worst.get(d).copied().unwrap_or(Verdict::Info));
+        rank(dx)
+            .cmp(&rank(dy))
+            .then(dx.cmp(dy))
             .then(y.verdict.cmp(&x.verdict))
     });
     if shown.is_empty() {
@@ -349,12 +358,12 @@ mod tests {
         );
         assert!(!html.contains("<horaire>"));
         assert!(!html.contains('\u{0}') && !html.contains('\u{1}'));
-        // Grouped by domain: CDA-HDR before INS.
+        // Grouped by domain, the failing domain (INS) before the warning one (CDA-HDR).
         let (hdr, ins) = (
             html.find("<h3>CDA-HDR</h3>").unwrap(),
             html.find("<h3>INS</h3>").unwrap(),
         );
-        assert!(hdr < ins);
+        assert!(ins < hdr);
     }
 
     #[test]
