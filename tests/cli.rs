@@ -382,9 +382,11 @@ fn personal_values_quoted_by_findings_are_masked_unless_no_redact() {
 // ---------------------------------------------------------------------------------------------
 // Snapshots.
 
-/// Snapshot settings: versions and hashes redacted, the `../shared` prefix and the crate root masked.
-fn settings() -> insta::Settings {
+/// Snapshot settings: versions and hashes redacted, the `../shared` prefix and the crate root masked;
+/// `description` names the requirement(s) the snapshot is about.
+fn settings(description: &str) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
+    s.set_description(description);
     s.set_prepend_module_to_snapshot(true);
     let dir = shared();
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
@@ -463,7 +465,8 @@ fn human_without_infos(text: &str) -> String {
 #[test]
 fn snapshot_json_not_well_formed() {
     let j = failing_json(&["validate", "--format", "json", NOT_WELL_FORMED]);
-    settings().bind(|| insta::assert_json_snapshot!("json_not_well_formed", j));
+    settings("CDA-WF-010 fails: closing tag </titel> does not match <title>")
+        .bind(|| insta::assert_json_snapshot!("json_not_well_formed", j));
 }
 
 #[test]
@@ -476,13 +479,15 @@ fn snapshot_json_not_well_formed_en() {
         "en",
         NOT_WELL_FORMED,
     ]);
-    settings().bind(|| insta::assert_json_snapshot!("json_not_well_formed_en", j));
+    settings("CDA-WF-010 fails (--lang en)")
+        .bind(|| insta::assert_json_snapshot!("json_not_well_formed_en", j));
 }
 
 #[test]
 fn snapshot_json_invalid_base64_body() {
     let j = failing_json(&["validate", "--format", "json", BAD_BASE64]);
-    settings().bind(|| insta::assert_json_snapshot!("json_invalid_base64_body", j));
+    settings("CDA-N1-011 fails: the nonXMLBody text is not base64")
+        .bind(|| insta::assert_json_snapshot!("json_invalid_base64_body", j));
 }
 
 #[test]
@@ -493,21 +498,23 @@ fn snapshot_json_real_sample_cse_mde() {
         return;
     }
     let j = failing_json(&["validate", "--format", "json", &p.to_string_lossy()]);
-    settings().bind(|| insta::assert_json_snapshot!("json_sample_cse_mde", j));
+    settings("INS-021 fails on the official CSE-MDE example (wrong NIR key, C-06); fail/warning findings only").bind(|| insta::assert_json_snapshot!("json_sample_cse_mde", j));
 }
 
 #[test]
 fn snapshot_human_not_well_formed_and_valid() {
     let run = dui(&["validate", TDDUI, NOT_WELL_FORMED]);
     let text = human_without_infos(&stdout(&run));
-    settings().bind(|| insta::assert_snapshot!("human_not_well_formed_and_valid", text));
+    settings("a passing TDDUI export and a CDA failing CDA-WF-010; infos left out")
+        .bind(|| insta::assert_snapshot!("human_not_well_formed_and_valid", text));
 }
 
 #[test]
 fn snapshot_human_not_well_formed_en() {
     let run = dui(&["validate", "--lang", "en", NOT_WELL_FORMED]);
     let text = human_without_infos(&stdout(&run));
-    settings().bind(|| insta::assert_snapshot!("human_not_well_formed_en", text));
+    settings("CDA-WF-010 fails (--lang en)")
+        .bind(|| insta::assert_snapshot!("human_not_well_formed_en", text));
 }
 
 #[test]
@@ -519,14 +526,16 @@ fn snapshot_human_real_sample_cse_mde() {
     }
     let run = dui(&["validate", &p.to_string_lossy()]);
     let text = human_without_infos(&stdout(&run));
-    settings().bind(|| insta::assert_snapshot!("human_sample_cse_mde", text));
+    settings("INS-021 fails on the official CSE-MDE example (C-06); infos left out")
+        .bind(|| insta::assert_snapshot!("human_sample_cse_mde", text));
 }
 
 #[test]
 fn snapshot_markdown_not_well_formed() {
     let run = dui(&["validate", "--format", "markdown", NOT_WELL_FORMED]);
     let text = stdout(&run);
-    settings().bind(|| insta::assert_snapshot!("markdown_not_well_formed", text));
+    settings("CDA-WF-010 fails: the Markdown CI summary")
+        .bind(|| insta::assert_snapshot!("markdown_not_well_formed", text));
 }
 
 #[test]
