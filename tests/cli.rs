@@ -379,6 +379,70 @@ fn personal_values_quoted_by_findings_are_masked_unless_no_redact() {
     }
 }
 
+/// The INS matricules written in the real samples (CDA `id` under the INS OIDs), to prove that no
+/// default report shows them.
+fn sample_ins() -> Vec<String> {
+    let re = regex::Regex::new(
+        r#"root="1\.2\.250\.1\.213\.1\.4\.(?:8|9|10|11)"[^>]*extension="([^"]+)"|extension="([^"]+)"[^>]*root="1\.2\.250\.1\.213\.1\.4\.(?:8|9|10|11)""#,
+    )
+    .expect("re");
+    let mut found = std::collections::BTreeSet::new();
+    for e in walkdir::WalkDir::new(shared().join("samples"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+        if !e.file_type().is_file() || !name.ends_with(".xml") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&read(e.path())).into_owned();
+        for c in re.captures_iter(&text) {
+            if let Some(m) = c.get(1).or_else(|| c.get(2)) {
+                found.insert(m.as_str().to_string());
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[test]
+fn real_samples_in_every_format_are_well_formed_and_masked() {
+    let dir = shared().join("samples");
+    if !dir.exists() {
+        eprintln!("skipped: {} not found", dir.display());
+        return;
+    }
+    let ins = sample_ins();
+    assert!(!ins.is_empty(), "no INS found in the samples");
+    let d = dir.to_string_lossy().into_owned();
+    for format in FORMATS {
+        let run = dui(&["validate", "--format", format, &d]);
+        assert!(
+            matches!(run.code, Some(0 | 1)),
+            "{format}: exit {:?}: {}",
+            run.code,
+            run.stderr
+        );
+        let text = stdout(&run);
+        match *format {
+            "json" => {
+                json(&run);
+            }
+            "junit" | "svrl" => {
+                roxmltree::Document::parse(&text)
+                    .unwrap_or_else(|e| panic!("{format}: not well-formed: {e}"));
+            }
+            _ => {}
+        }
+        for v in &ins {
+            assert!(
+                !text.contains(v.as_str()),
+                "{format} shows the INS {v} of a sample without --no-redact"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Snapshots.
 
