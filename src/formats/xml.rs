@@ -363,6 +363,15 @@ pub fn parse<'t>(
     text: &'t XmlText<'_>,
     limits: &Limits,
 ) -> Result<roxmltree::Document<'t>, XmlError> {
+    // roxmltree's tokenizer recurses once per nesting level: refuse deep documents before it runs.
+    if let Some(offset) = too_deep_at(&text.text, limits.max_xml_depth) {
+        let (line, column) = line_col_at(&text.text, offset);
+        return Err(XmlError::TooDeep {
+            limit: limits.max_xml_depth,
+            line,
+            column,
+        });
+    }
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: limits.max_xml_nodes,
@@ -433,6 +442,70 @@ fn line_col(before: &[u8]) -> (u32, u32) {
 fn end_position(text: &str) -> (u32, u32) {
     let line = text.matches('\n').count() + 1;
     let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line as u32, col as u32)
+}
+
+/// Byte offset of the first start tag nested deeper than `max`, found by a linear scan that skips
+/// comments, CDATA sections, processing instructions, declarations and quoted attribute values.
+/// Malformed markup is left for the parser to report.
+fn too_deep_at(text: &str, max: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let find = |from: usize, pat: &[u8]| {
+        b[from..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map(|p| from + p + pat.len())
+    };
+    let (mut i, mut depth) = (0usize, 0usize);
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &b[i..];
+        if rest.starts_with(b"<!--") {
+            i = find(i + 4, b"-->")?;
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = find(i + 9, b"]]>")?;
+        } else if rest.starts_with(b"<?") {
+            i = find(i + 2, b"?>")?;
+        } else if rest.starts_with(b"<!") {
+            i = find(i + 2, b">")?;
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            i = find(i + 2, b">")?;
+        } else {
+            let start = i;
+            let mut j = i + 1;
+            let mut quote = 0u8;
+            while j < b.len() && (quote != 0 || b[j] != b'>') {
+                match b[j] {
+                    q @ (b'"' | b'\'') if quote == 0 => quote = q,
+                    q if q == quote => quote = 0,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j >= b.len() {
+                return None;
+            }
+            if b[j - 1] != b'/' {
+                depth += 1;
+                if depth > max {
+                    return Some(start);
+                }
+            }
+            i = j + 1;
+        }
+    }
+    None
+}
+
+/// 1-based line and column (in characters) of a byte offset; for errors only.
+fn line_col_at(text: &str, offset: usize) -> (u32, u32) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.bytes().filter(|&c| c == b'\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line as u32, col as u32)
 }
 

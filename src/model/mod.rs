@@ -279,6 +279,9 @@ pub struct Summary {
     pub failed: usize,
     /// Artifacts with warnings but no failure.
     pub warnings: usize,
+    /// Artifacts of a kind this version does not validate (FHIR, unknown XML, other bytes).
+    #[serde(default)]
+    pub not_validated: usize,
 }
 
 /// Tool identification printed in every report.
@@ -314,6 +317,7 @@ impl ValidationReport {
             match a.verdict {
                 Verdict::Fail => summary.failed += 1,
                 Verdict::Warning => summary.warnings += 1,
+                Verdict::NotApplicable => summary.not_validated += 1,
                 _ => summary.passed += 1,
             }
         }

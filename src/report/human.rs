@@ -81,15 +81,20 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
         }
     }
     let sm = &report.summary;
+    let skipped = match (sm.not_validated, view.lang) {
+        (0, _) => String::new(),
+        (n, Lang::Fr) => format!(", {n} non validé(s)"),
+        (n, Lang::En) => format!(", {n} not validated"),
+    };
     let _ = match view.lang {
         Lang::Fr => writeln!(
             s,
-            "\n{} artefact(s) : {} conforme(s), {} non conforme(s), {} avec avertissements — dui-conform {}, catalogue {}",
+            "\n{} artefact(s) : {} conforme(s), {} non conforme(s), {} avec avertissements{skipped} — dui-conform {}, catalogue {}",
             sm.artifacts, sm.passed, sm.failed, sm.warnings, report.tool.version, report.catalogue_version
         ),
         Lang::En => writeln!(
             s,
-            "\n{} artifact(s): {} passed, {} failed, {} with warnings — dui-conform {}, catalogue {}",
+            "\n{} artifact(s): {} passed, {} failed, {} with warnings{skipped} — dui-conform {}, catalogue {}",
             sm.artifacts, sm.passed, sm.failed, sm.warnings, report.tool.version, report.catalogue_version
         ),
     };

@@ -72,19 +72,33 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Detects the kind of an artifact from its first bytes (and, for XML, its root element).
+///
+/// Never a silent pass: an empty input, or text that starts like XML but has no root element to be
+/// found, is judged as a CDA document — the tool's main XML artifact — so that it fails
+/// well-formedness (CDA-WF-010, or CDA-WF-012 for an encoding fault) instead of passing unnoticed.
 pub fn detect_kind(bytes: &[u8]) -> ArtifactKind {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return ArtifactKind::Xdm;
     }
     let head = &bytes[..bytes.len().min(4096)];
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        // UTF-16 (with its BOM): only XML is expected in UTF-16 here.
+        return match root_name(bytes) {
+            Some((ns, local)) => xml_kind(&ns, &local),
+            None => ArtifactKind::Cda,
+        };
+    }
     let trimmed = trim_bom_ws(head);
+    if trimmed.is_empty() {
+        return ArtifactKind::Cda;
+    }
     if trimmed.starts_with(b"{") {
         return ArtifactKind::Fhir;
     }
     if trimmed.starts_with(b"<") {
         return match root_name(bytes) {
             Some((ns, local)) => xml_kind(&ns, &local),
-            None => ArtifactKind::Unknown,
+            None => ArtifactKind::Cda,
         };
     }
     // An HTTP capture of a SOAP request: request line or HTTP headers, then a SOAP or MTOM body.
@@ -274,7 +288,7 @@ fn unsupported(
             "Unrecognised artifact (not XML, an XDM zip nor a MIME message): not validated",
         ),
     };
-    result(
+    let mut r = result(
         path,
         parent,
         bytes,
@@ -288,7 +302,10 @@ fn unsupported(
             snippet: None,
             personal: Vec::new(),
         }],
-    )
+    );
+    // Not validated is not conformant: the artifact is counted apart, never as passed.
+    r.verdict = crate::model::Verdict::NotApplicable;
+    r
 }
 
 /// Assembles an [`ArtifactResult`].
