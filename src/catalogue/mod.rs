@@ -1,7 +1,7 @@
 //! The requirement catalogue and the value sets, compiled into the binary.
 //!
 //! `data/<domain>.toml` is generated from `shared/domain/requirements.csv` and the domain markdown files by
-//! `tools/gen_catalogue.py`; `valuesets/*.tsv` from the official kit's SVS files and the DMP value sets by
+//! `tools/gen_catalogue.py`, and turned into Rust statics by `build.rs` (no TOML parsing at run time); `valuesets/*.tsv` from the official kit's SVS files and the DMP value sets by
 //! `tools/gen_valuesets.py`. Both are parsed once, on first use.
 
 use std::collections::{HashMap, HashSet};
@@ -59,40 +59,46 @@ impl Requirement {
     }
 }
 
-#[derive(Deserialize)]
-struct File {
-    requirement: Vec<Requirement>,
+/// A requirement as compiled in by `build.rs` (static strings; converted once into [`Requirement`]).
+pub(crate) struct RawRequirement {
+    id: &'static str,
+    level: Level,
+    confidence: Confidence,
+    domain: &'static str,
+    title_fr: &'static str,
+    title_en: &'static str,
+    source: &'static str,
+    scopes: &'static [&'static str],
+    constraint: &'static str,
+    check_hint: &'static str,
 }
 
-const DATA: &[(&str, &str)] = &[
-    ("identity", include_str!("data/identity.toml")),
-    ("cda", include_str!("data/cda.toml")),
-    ("xds-dmp", include_str!("data/xds-dmp.toml")),
-    ("mssante", include_str!("data/mssante.toml")),
-    ("fhir", include_str!("data/fhir.toml")),
-    ("dui", include_str!("data/dui.toml")),
-];
+include!(concat!(env!("OUT_DIR"), "/catalogue_data.rs"));
 
 struct Catalogue {
     all: Vec<Requirement>,
-    by_id: HashMap<String, usize>,
+    by_id: HashMap<&'static str, usize>,
 }
 
 fn catalogue() -> &'static Catalogue {
     static CAT: OnceLock<Catalogue> = OnceLock::new();
     CAT.get_or_init(|| {
-        let mut all = Vec::new();
-        for (name, text) in DATA {
-            // The data is compiled in and covered by tests: a parse error here is a build defect.
-            let f: File =
-                toml::from_str(text).unwrap_or_else(|e| panic!("catalogue {name}.toml: {e}"));
-            all.extend(f.requirement);
-        }
-        let by_id = all
+        let all: Vec<Requirement> = RAW
             .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.clone(), i))
+            .map(|r| Requirement {
+                id: r.id.to_string(),
+                level: r.level,
+                confidence: r.confidence,
+                domain: r.domain.to_string(),
+                title_fr: r.title_fr.to_string(),
+                title_en: r.title_en.to_string(),
+                source: r.source.to_string(),
+                scopes: r.scopes.iter().map(|s| s.to_string()).collect(),
+                constraint: r.constraint.to_string(),
+                check_hint: r.check_hint.to_string(),
+            })
             .collect();
+        let by_id = RAW.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
         Catalogue { all, by_id }
     })
 }
@@ -119,36 +125,36 @@ pub struct ValueSet {
     /// Short name (`J07`, `ASS_X04`).
     pub name: &'static str,
     /// OID of the set.
-    pub oid: String,
+    pub oid: &'static str,
     /// Version or date of the set.
-    pub version: String,
+    pub version: &'static str,
     /// Rows: (code, codeSystem, displayName) or, for tables, (sourceCode, sourceSystem, targetCode, targetSystem).
-    pub rows: Vec<Vec<String>>,
-    codes: HashSet<String>,
-    pairs: HashSet<(String, String)>,
+    pub rows: Vec<Vec<&'static str>>,
+    codes: HashSet<&'static str>,
+    pairs: HashSet<(&'static str, &'static str)>,
 }
 
 impl ValueSet {
-    fn parse(name: &'static str, text: &str) -> ValueSet {
-        let (mut oid, mut version) = (String::new(), String::new());
+    fn parse(name: &'static str, text: &'static str) -> ValueSet {
+        let (mut oid, mut version) = ("", "");
         let mut rows = Vec::new();
         for line in text.lines() {
             if let Some(h) = line.strip_prefix("# ") {
                 let (k, v) = h.split_once('\t').unwrap_or((h, ""));
                 match k {
-                    "oid" => oid = v.to_string(),
-                    "version" => version = v.to_string(),
+                    "oid" => oid = v,
+                    "version" => version = v,
                     _ => {}
                 }
             } else if !line.is_empty() {
-                rows.push(line.split('\t').map(str::to_string).collect::<Vec<_>>());
+                rows.push(line.split('\t').collect::<Vec<_>>());
             }
         }
-        let codes = rows.iter().filter_map(|r| r.first().cloned()).collect();
+        let codes = rows.iter().filter_map(|r| r.first().copied()).collect();
         let pairs = rows
             .iter()
             .filter(|r| r.len() >= 2)
-            .map(|r| (r[0].clone(), r[1].clone()))
+            .map(|r| (r[0], r[1]))
             .collect();
         ValueSet {
             name,
@@ -167,24 +173,24 @@ impl ValueSet {
 
     /// True when a concept has this (code, codeSystem) pair.
     pub fn contains_pair(&self, code: &str, system: &str) -> bool {
-        self.pairs.contains(&(code.to_string(), system.to_string()))
+        self.pairs.contains(&(code, system))
     }
 
     /// The code systems under which `code` is a member.
-    pub fn systems_of(&self, code: &str) -> Vec<&str> {
+    pub fn systems_of(&self, code: &str) -> Vec<&'static str> {
         self.rows
             .iter()
             .filter(|r| r[0] == code && r.len() > 1)
-            .map(|r| r[1].as_str())
+            .map(|r| r[1])
             .collect()
     }
 
     /// For a correspondence table: the target (code, system) of a source code (and system, when given).
-    pub fn map(&self, code: &str, system: Option<&str>) -> Option<(&str, &str)> {
+    pub fn map(&self, code: &str, system: Option<&str>) -> Option<(&'static str, &'static str)> {
         self.rows
             .iter()
             .find(|r| r.len() >= 4 && r[0] == code && system.is_none_or(|s| r[1] == s))
-            .map(|r| (r[2].as_str(), r[3].as_str()))
+            .map(|r| (r[2], r[3]))
     }
 
     /// "J07 (1.2.250.1.213.1.1.5.471, 20240927120000)", for messages.
@@ -216,20 +222,20 @@ const VALUESETS: &[(&str, &str)] = &[
     ("ASS_A11", include_str!("valuesets/ASS_A11.tsv")),
 ];
 
-/// The compiled-in value set or table named `name` (`J07`, `ASS_A11`…).
+/// The compiled-in value set or table named `name` (`J07`, `ASS_A11`…), parsed on first use (each set
+/// on its own: a run pays only for the sets its checks consult).
 ///
 /// # Panics
 /// On an unknown name: names are literals in the checks, covered by tests.
 pub fn valueset(name: &str) -> &'static ValueSet {
-    static SETS: OnceLock<HashMap<&'static str, ValueSet>> = OnceLock::new();
-    let sets = SETS.get_or_init(|| {
-        VALUESETS
-            .iter()
-            .map(|(n, t)| (*n, ValueSet::parse(n, t)))
-            .collect()
-    });
-    sets.get(name)
-        .unwrap_or_else(|| panic!("unknown value set {name}"))
+    static SETS: [OnceLock<ValueSet>; VALUESETS.len()] =
+        [const { OnceLock::new() }; VALUESETS.len()];
+    let i = VALUESETS
+        .iter()
+        .position(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("unknown value set {name}"));
+    let (n, text) = VALUESETS[i];
+    SETS[i].get_or_init(|| ValueSet::parse(n, text))
 }
 
 /// Names of every compiled-in value set.

@@ -161,68 +161,9 @@ impl<'c, 'a, 'i> Lookup<'c, 'a, 'i> {
 // ---------------------------------------------------------------------------------------------
 // Value sets of the catalogue (J03, J10, J57 were added for these checks: provenance in their `# source`).
 
-/// A catalogue value set or table, with `map` on an optional source system and `systems_of`.
-struct Set {
-    label: String,
-    rows: Vec<Vec<String>>,
-    codes: HashSet<String>,
-    pairs: HashSet<(String, String)>,
-}
-
-impl Set {
-    fn from_rows(label: String, rows: Vec<Vec<String>>) -> Set {
-        let codes = rows.iter().filter_map(|r| r.first().cloned()).collect();
-        let pairs = rows
-            .iter()
-            .filter(|r| r.len() >= 2)
-            .map(|r| (r[0].clone(), r[1].clone()))
-            .collect();
-        Set {
-            label,
-            rows,
-            codes,
-            pairs,
-        }
-    }
-
-    fn contains(&self, code: &str) -> bool {
-        self.codes.contains(code)
-    }
-
-    fn contains_pair(&self, code: &str, system: &str) -> bool {
-        self.pairs.contains(&(code.to_string(), system.to_string()))
-    }
-
-    fn systems_of(&self, code: &str) -> Vec<&str> {
-        self.rows
-            .iter()
-            .filter(|r| r.first().map(String::as_str) == Some(code) && r.len() > 1)
-            .map(|r| r[1].as_str())
-            .collect()
-    }
-
-    fn map(&self, code: &str, system: Option<&str>) -> Option<(&str, &str)> {
-        self.rows
-            .iter()
-            .find(|r| r.len() >= 4 && r[0] == code && system.is_none_or(|s| r[1] == s))
-            .map(|r| (r[2].as_str(), r[3].as_str()))
-    }
-}
-
-/// The compiled-in value set `name`, with the lookups this module needs.
-fn set(name: &'static str) -> &'static Set {
-    static SETS: OnceLock<HashMap<&'static str, Set>> = OnceLock::new();
-    let sets = SETS.get_or_init(|| {
-        let mut m = HashMap::new();
-        for n in catalogue::valueset_names() {
-            let v = catalogue::valueset(n);
-            m.insert(n, Set::from_rows(v.label(), v.rows.clone()));
-        }
-        m
-    });
-    // Names are literals of this module, all present above (tested).
-    sets.get(name)
-        .unwrap_or_else(|| panic!("unknown value set {name}"))
+/// The compiled-in value set `name`.
+fn set(name: &'static str) -> &'static catalogue::ValueSet {
+    catalogue::valueset(name)
 }
 
 /// JDV_J61_HealthcareFacilityTypeCode_DMP (1.2.250.1.213.1.1.5.3, version 20240927120000), as
@@ -576,7 +517,7 @@ fn submission_sets(sub: &Submission<'_, '_>, ctx: &Context<'_, '_, '_>, sink: &m
             if let Some(code) = code_of(c) {
                 let j03 = set("J03");
                 if !j03.contains(code) {
-                    let l = &j03.label;
+                    let l = &j03.label();
                     sink.violation(
                         "XDS-SS-015",
                         At::Attr(c.node, "nodeRepresentation"),
@@ -1447,7 +1388,7 @@ fn entry_value_sets(
             let scheme = c.coding_scheme.as_deref().unwrap_or("");
             let j57 = set("J57");
             if !j57.contains_pair(code, scheme) {
-                let l = &j57.label;
+                let l = &j57.label();
                 sink.violation(
                     "XDS-DE-030",
                     At::Attr(c.node, "nodeRepresentation"),
@@ -1466,7 +1407,7 @@ fn entry_value_sets(
     ) {
         (Some((t, tcode)), Some(ccode)) => {
             let x04 = set("ASS_X04");
-            let l = &x04.label;
+            let l = &x04.label();
             match x04
                 .map(tcode, t.coding_scheme.as_deref())
                 .or_else(|| x04.map(tcode, None))
@@ -1504,7 +1445,7 @@ fn entry_value_sets(
     if let Some(f) = format {
         if let Some(code) = code_of(f) {
             let j10 = set("J10");
-            let l = &j10.label;
+            let l = &j10.label();
             if !j10.contains(code) {
                 sink.violation(
                     "XDS-DE-032",
@@ -1747,7 +1688,7 @@ fn entry_value_sets(
             if let Some(code) = format.and_then(code_of) {
                 sink.check("XDS-DE-036");
                 let a11 = set("ASS_A11");
-                let l = &a11.label;
+                let l = &a11.label();
                 let mapped: Vec<(String, &str)> = c
                     .template_ids()
                     .iter()
