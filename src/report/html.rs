@@ -353,7 +353,7 @@ mod tests {
         );
         assert!(html.contains("<code>12:9</code>"));
         assert!(
-            html.contains("<pre>&lt;id root=&quot;[masqué]&quot;"),
+            html.contains("extension=&quot;[masqué]&quot;") && !html.contains("279035121518990"),
             "patient snippets are masked"
         );
         assert!(!html.contains("<horaire>"));

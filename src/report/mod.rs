@@ -117,10 +117,14 @@ fn mask_xml_values(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     let mut in_tag = false;
+    // The attribute name being read, to keep structural attributes (codes, OIDs, qualifiers) readable:
+    // they say what is wrong, and are not personal data.
+    let mut name = String::new();
     while let Some(c) = chars.next() {
         match c {
             '<' => {
                 in_tag = true;
+                name.clear();
                 out.push(c);
             }
             '>' => {
@@ -129,15 +133,38 @@ fn mask_xml_values(s: &str) -> String {
             }
             '"' | '\'' if in_tag => {
                 out.push(c);
+                let mut value = String::new();
                 for d in chars.by_ref() {
                     if d == c {
                         break;
                     }
+                    value.push(d);
                 }
-                out.push_str(MASK);
+                let attr = name
+                    .trim()
+                    .trim_end_matches('=')
+                    .trim()
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                if STRUCTURAL_ATTRS.contains(&attr.as_str()) {
+                    out.push_str(&value);
+                } else {
+                    out.push_str(MASK);
+                }
+                out.push(c);
+                name.clear();
+            }
+            _ if in_tag => {
+                if c.is_whitespace() {
+                    name.clear();
+                } else {
+                    name.push(c);
+                }
                 out.push(c);
             }
-            _ if !in_tag && !c.is_whitespace() => {
+            _ if !c.is_whitespace() => {
                 while chars.peek().is_some_and(|&d| d != '<') {
                     chars.next();
                 }
@@ -148,6 +175,26 @@ fn mask_xml_values(s: &str) -> String {
     }
     out
 }
+
+/// Attributes of the patient's identity elements that carry no personal data (codes, code systems,
+/// OIDs, qualifiers, nullFlavors): kept readable in masked snippets. `value`, `extension` and text are
+/// masked.
+const STRUCTURAL_ATTRS: &[&str] = &[
+    "root",
+    "qualifier",
+    "code",
+    "codeSystem",
+    "codeSystemName",
+    "displayName",
+    "nullFlavor",
+    "use",
+    "classCode",
+    "moodCode",
+    "typeCode",
+    "type",
+    "xmlns",
+    "assigningAuthorityName",
+];
 
 /// Escapes text for XML and HTML (content and attribute values alike). Characters XML 1.0 forbids
 /// (C0 controls but tab and line ends, lone surrogates cannot occur in `str`, U+FFFE/U+FFFF) become
@@ -344,7 +391,15 @@ mod tests {
     fn patient_snippets_are_masked() {
         assert_eq!(
             mask_xml_values(r#"<given qualifier="BR">JEAN</given>"#),
-            r#"<given qualifier="[masqué]">[masqué]</given>"#
+            r#"<given qualifier="BR">[masqué]</given>"#
+        );
+        assert_eq!(
+            mask_xml_values(r#"<id root="1.2.250.1.213.1.4.10" extension='279035121518989'/>"#),
+            r#"<id root="1.2.250.1.213.1.4.10" extension='[masqué]'/>"#
+        );
+        assert_eq!(
+            mask_xml_values(r#"<birthTime value="19790315"/>"#),
+            r#"<birthTime value="[masqué]"/>"#
         );
     }
 }
