@@ -432,36 +432,71 @@ pub fn validate_path(p: &str, opts: &Options) -> Result<Vec<ArtifactResult>, Inp
     } else {
         files.push(path.to_path_buf());
     }
+    // Files are independent: validate them on every core, and report them in walk order.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<Vec<ArtifactResult>, InputError>>> =
+        (0..files.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        done.push((i, validate_file(f, opts)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for h in handles {
+            // A panic in a worker is a bug of ours; surface it as one rather than lose the file.
+            match h.join() {
+                Ok(done) => {
+                    for (i, r) in done {
+                        slots[i] = Some(r);
+                    }
+                }
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+    });
     let mut out = Vec::new();
-    for f in files {
-        let name = f.to_string_lossy().to_string();
-        let meta = std::fs::metadata(&f).map_err(|source| InputError::Io {
-            path: name.clone(),
-            source,
-        })?;
-        if meta.len() > opts.limits.max_file_bytes {
-            return Err(InputError::TooLarge {
-                path: name,
-                size: meta.len(),
-                limit: opts.limits.max_file_bytes,
-            });
-        }
-        let io = |source| InputError::Io {
-            path: name.clone(),
-            source,
-        };
-        let mut file = std::fs::File::open(&f).map_err(io)?;
-        let mut magic = [0u8; 4];
-        let n = std::io::Read::read(&mut file, &mut magic).map_err(io)?;
-        if magic[..n].starts_with(b"PK") {
-            // A zip is read from disk entry by entry: a 100 MB package never sits in memory whole.
-            std::io::Seek::rewind(&mut file).map_err(io)?;
-            out.extend(xdm::validate_file(&name, file, opts));
-            continue;
-        }
-        drop(file);
-        let bytes = std::fs::read(&f).map_err(io)?;
-        out.extend(validate_bytes(&name, &bytes, opts));
+    for r in slots.into_iter().flatten() {
+        out.extend(r?);
     }
     Ok(out)
+}
+
+/// Reads and validates one file (a zip is streamed from disk).
+fn validate_file(f: &Path, opts: &Options) -> Result<Vec<ArtifactResult>, InputError> {
+    let name = f.to_string_lossy().to_string();
+    let io = |source| InputError::Io {
+        path: name.clone(),
+        source,
+    };
+    let meta = std::fs::metadata(f).map_err(io)?;
+    if meta.len() > opts.limits.max_file_bytes {
+        return Err(InputError::TooLarge {
+            path: name,
+            size: meta.len(),
+            limit: opts.limits.max_file_bytes,
+        });
+    }
+    let mut file = std::fs::File::open(f).map_err(io)?;
+    let mut magic = [0u8; 4];
+    let n = std::io::Read::read(&mut file, &mut magic).map_err(io)?;
+    if magic[..n].starts_with(b"PK") {
+        // A zip is read from disk entry by entry: a 100 MB package never sits in memory whole.
+        std::io::Seek::rewind(&mut file).map_err(io)?;
+        return Ok(xdm::validate_file(&name, file, opts));
+    }
+    drop(file);
+    let bytes = std::fs::read(f).map_err(io)?;
+    Ok(validate_bytes(&name, &bytes, opts))
 }
