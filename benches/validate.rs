@@ -10,7 +10,6 @@
 //!   whole CDA corpus in one process. The official ANS kit takes 263 ms per document (median) after a
 //!   12 s start-up; the goal here is a few milliseconds per document, start-up included.
 //!
-//! - `startup/catalogue TOML parse`: what parsing the compiled-in catalogue costs each process.
 //!
 //! `DUI_CONFORM_SHARED` overrides the location of `shared/` (default: `../shared` next to the crate).
 
@@ -183,35 +182,12 @@ fn end_to_end(c: &mut Criterion) {
     g.finish();
 }
 
-/// What the compiled-in catalogue costs at start-up: its TOML texts parsed once per process.
-fn startup(c: &mut Criterion) {
-    const DATA: &[&str] = &[
-        include_str!("../src/catalogue/data/identity.toml"),
-        include_str!("../src/catalogue/data/cda.toml"),
-        include_str!("../src/catalogue/data/xds-dmp.toml"),
-        include_str!("../src/catalogue/data/mssante.toml"),
-        include_str!("../src/catalogue/data/fhir.toml"),
-        include_str!("../src/catalogue/data/dui.toml"),
-    ];
-    let bytes: usize = DATA.iter().map(|t| t.len()).sum();
-    let mut g = c.benchmark_group("startup");
-    g.throughput(Throughput::Bytes(bytes as u64));
-    g.bench_function("catalogue TOML parse", |b| {
-        b.iter(|| {
-            for t in DATA {
-                black_box(t.parse::<toml::Table>().ok());
-            }
-        })
-    });
-    g.finish();
-}
-
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .sample_size(20);
-    targets = startup, corpus, xdm, end_to_end
+    targets = corpus, xdm, end_to_end
 }
 criterion_main!(benches);
