@@ -564,13 +564,7 @@ fn submission_set_uuids(ss: &RegistryObject<'_, '_>, sink: &mut Sink) {
         if s == uuid::SS_AUTHOR || s == uuid::SS_CONTENT_TYPE {
             continue;
         }
-        let (fr, en) = match uuid::name(s) {
-            Some(k) => (
-                format!("est celui de {k}, pas d'une métadonnée du lot"),
-                format!("is the one of {k}, not a SubmissionSet item"),
-            ),
-            None => ("est inconnu".to_string(), "is unknown".to_string()),
-        };
+        let (fr, en) = misplaced_scheme(s, "du lot", "SubmissionSet");
         sink.violation(
             "XDS-UUID-010",
             At::Attr(c.node, "classificationScheme"),
@@ -587,13 +581,7 @@ fn submission_set_uuids(ss: &RegistryObject<'_, '_>, sink: &mut Sink) {
         if [uuid::SS_PATIENT_ID, uuid::SS_SOURCE_ID, uuid::SS_UNIQUE_ID].contains(&s) {
             continue;
         }
-        let (fr, en) = match uuid::name(s) {
-            Some(k) => (
-                format!("est celui de {k}, pas d'une métadonnée du lot"),
-                format!("is the one of {k}, not a SubmissionSet item"),
-            ),
-            None => ("est inconnu".to_string(), "is unknown".to_string()),
-        };
+        let (fr, en) = misplaced_scheme(s, "du lot", "SubmissionSet");
         sink.violation(
             "XDS-UUID-010",
             At::Attr(e.node, "identificationScheme"),
@@ -605,6 +593,17 @@ fn submission_set_uuids(ss: &RegistryObject<'_, '_>, sink: &mut Sink) {
                 u = uuid::SS_UNIQUE_ID
             ),
         );
+    }
+}
+
+/// What is wrong with a scheme UUID found on an object: another object's item, or unknown (fr, en).
+fn misplaced_scheme(scheme: &str, owner_fr: &str, owner_en: &str) -> (String, String) {
+    match uuid::name(scheme) {
+        Some(k) => (
+            format!("est celui de {k}, pas d'une métadonnée {owner_fr}"),
+            format!("is the one of {k}, not a {owner_en} item"),
+        ),
+        None => ("est inconnu".to_string(), "is unknown".to_string()),
     }
 }
 
@@ -827,13 +826,7 @@ fn entry_structure(e: &RegistryObject<'_, '_>, lk: &Lookup<'_, '_, '_>, sink: &m
         if c.scheme.is_some_and(|s| DE_SCHEMES.contains(&s)) {
             continue;
         }
-        let (fr, en) = match uuid::name(s) {
-            Some(k) => (
-                format!("est celui de {k}, pas d'une métadonnée de fiche"),
-                format!("is the one of {k}, not a DocumentEntry item"),
-            ),
-            None => ("est inconnu".to_string(), "is unknown".to_string()),
-        };
+        let (fr, en) = misplaced_scheme(s, "de fiche", "DocumentEntry");
         let attr = if c.scheme.is_some() {
             "classificationScheme"
         } else {
@@ -853,13 +846,7 @@ fn entry_structure(e: &RegistryObject<'_, '_>, lk: &Lookup<'_, '_, '_>, sink: &m
         if s == uuid::DE_PATIENT_ID || s == uuid::DE_UNIQUE_ID {
             continue;
         }
-        let (fr, en) = match uuid::name(s) {
-            Some(k) => (
-                format!("est celui de {k}, pas d'une métadonnée de fiche"),
-                format!("is the one of {k}, not a DocumentEntry item"),
-            ),
-            None => ("est inconnu".to_string(), "is unknown".to_string()),
-        };
+        let (fr, en) = misplaced_scheme(s, "de fiche", "DocumentEntry");
         sink.violation(
             "XDS-UUID-011",
             At::Attr(x.node, "identificationScheme"),
