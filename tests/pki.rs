@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use dui_conform::pki::{self, Pki, PkiError, PkiFiles};
 
+use crate::util::test_pki;
+
 /// `openssl` if present; tests needing it skip with a message otherwise (`.ci/run` installs it).
 fn openssl() -> Option<Command> {
     match Command::new("openssl").arg("version").output() {
@@ -95,6 +97,14 @@ fn init_makes_certificates_openssl_reads_and_verifies() {
         "{client}"
     );
     assert!(client.contains("TLS Web Client Authentication"), "{client}");
+    // An RSA 2048 key, like IGC-Santé keys (signatures rsa-sha256, DMP-VIHF-014).
+    let text = run_openssl(&["x509", "-noout", "-text", "-in", p(&pki.client_cert)]).unwrap();
+    assert!(
+        text.contains("rsaEncryption") && text.contains("(2048 bit)"),
+        "{text}"
+    );
+    let key = run_openssl(&["pkey", "-noout", "-text", "-in", p(&pki.client_key)]).unwrap();
+    assert!(key.contains("Private-Key: (2048 bit"), "{key}");
     // Our DER reader agrees with openssl on the subject.
     let der = pki.client_chain().unwrap();
     assert_eq!(
@@ -222,8 +232,8 @@ fn a_key_that_is_not_the_certificates_is_refused_when_building_the_config() {
 fn subject_of_survives_garbage() {
     assert_eq!(pki::subject_of(b""), None);
     assert_eq!(pki::subject_of(b"\x30\x03\x02\x01\x01"), None);
-    let tmp = tempfile::tempdir().unwrap();
-    let pki = Pki::init(tmp.path()).unwrap();
+
+    let pki = test_pki();
     let der = pki.client_chain().unwrap()[0].to_vec();
     // Every truncation and every single-byte flip: no panic.
     for n in 0..der.len() {
@@ -283,8 +293,7 @@ fn handshake(
 
 #[test]
 fn rustls_handshake_with_client_certificate_succeeds_and_reports_its_subject() {
-    let tmp = tempfile::tempdir().unwrap();
-    let pki = Pki::init(tmp.path()).unwrap();
+    let pki = test_pki();
     let (peer, version) = handshake(&pki, &pki.client_config().unwrap(), true).unwrap();
     assert_eq!(
         peer.as_deref(),
@@ -295,8 +304,7 @@ fn rustls_handshake_with_client_certificate_succeeds_and_reports_its_subject() {
 
 #[test]
 fn rustls_client_without_certificate_is_refused_when_one_is_required() {
-    let tmp = tempfile::tempdir().unwrap();
-    let pki = Pki::init(tmp.path()).unwrap();
+    let pki = test_pki();
     let err = handshake(&pki, &pki.client_config_without_cert().unwrap(), true).unwrap_err();
     assert!(
         err.contains("NoCertificatesPresented")
@@ -447,8 +455,7 @@ fn a_vendor_ca_made_by_openssl_is_trusted_and_can_issue() {
 /// it; TLS 1.1 is refused (DMP-SOAP-011: TLS 1.2 or higher).
 #[test]
 fn openssl_s_client_handshakes_with_tls12_and_is_refused_tls11() {
-    let tmp = tempfile::tempdir().unwrap();
-    let pki = Pki::init(tmp.path()).unwrap();
+    let pki = test_pki();
     if openssl().is_none() {
         return;
     }

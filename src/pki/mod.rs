@@ -5,12 +5,12 @@
 //! # On-disk layout (`dui-conform pki init DIR`)
 //! ```text
 //! DIR/ca.pem            the test CA certificate (trust anchor for both sides)
-//! DIR/ca-key.pem        its private key (PKCS#8), only needed to issue more certificates
+//! DIR/ca-key.pem        its private key (ECDSA P-256, PKCS#8), only needed to issue more certificates
 //! DIR/server.pem        the simulators' certificate, SAN: DNS localhost, IP 127.0.0.1, IP ::1
-//! DIR/server-key.pem    its private key
+//! DIR/server-key.pem    its private key (ECDSA P-256)
 //! DIR/client.pem        the DUI's organisation certificate:
 //!                       C=FR, O=<structure name>, OU=<Struct_IdNat>, CN=<software>
-//! DIR/client-key.pem    its private key
+//! DIR/client-key.pem    its private key (RSA 2048, like IGC-Santé keys: signatures are rsa-sha256)
 //! ```
 //! Keys are written with mode 0600. `init` never overwrites a file: it creates what is missing (issuing new
 //! leaf certificates from the existing CA when its key is there) and keeps the rest, so it is idempotent and
@@ -197,7 +197,7 @@ impl Pki {
                             ),
                         ));
                     };
-                    let key = KeyPair::generate().map_err(gen_err)?;
+                    let key = kind.key()?;
                     let cert = kind
                         .params()?
                         .signed_by(&key, ca, ca_key)
@@ -615,6 +615,15 @@ enum Leaf {
 }
 
 impl Leaf {
+    /// The server key is ECDSA P-256 (fast handshakes); the client key RSA 2048, like an IGC-Santé key, so
+    /// the VIHF and XAdES signatures made with it are `rsa-sha256` (DMP-VIHF-014).
+    fn key(self) -> Result<KeyPair, PkiError> {
+        match self {
+            Leaf::Server => KeyPair::generate().map_err(gen_err),
+            Leaf::Client => rsa_key(),
+        }
+    }
+
     fn params(self) -> Result<CertificateParams, PkiError> {
         let mut p = CertificateParams::default();
         let mut dn = DistinguishedName::new();
@@ -654,6 +663,18 @@ impl Leaf {
         p.serial_number = Some(serial());
         Ok(p)
     }
+}
+
+/// A new RSA 2048 key for rcgen (signing with SHA-256, PKCS#1 v1.5).
+fn rsa_key() -> Result<KeyPair, PkiError> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
+        .map_err(|e| PkiError::Generate(format!("RSA key generation: {e}")))?;
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| PkiError::Generate(format!("RSA key encoding: {e}")))?;
+    let pkcs8 = rustls::pki_types::PrivatePkcs8KeyDer::from(der.as_bytes().to_vec());
+    KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).map_err(gen_err)
 }
 
 /// Civil dates from day counts (H. Hinnant's `civil_from_days`), to avoid a date crate.
