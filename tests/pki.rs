@@ -294,7 +294,7 @@ fn handshake(
 #[test]
 fn rustls_handshake_with_client_certificate_succeeds_and_reports_its_subject() {
     let pki = test_pki();
-    let (peer, version) = handshake(&pki, &pki.client_config().unwrap(), true).unwrap();
+    let (peer, version) = handshake(pki, &pki.client_config().unwrap(), true).unwrap();
     assert_eq!(
         peer.as_deref(),
         Some("CN=DUI de test dui-conform, OU=1480787529, O=SSIAD Les Tilleuls, C=FR")
@@ -305,7 +305,7 @@ fn rustls_handshake_with_client_certificate_succeeds_and_reports_its_subject() {
 #[test]
 fn rustls_client_without_certificate_is_refused_when_one_is_required() {
     let pki = test_pki();
-    let err = handshake(&pki, &pki.client_config_without_cert().unwrap(), true).unwrap_err();
+    let err = handshake(pki, &pki.client_config_without_cert().unwrap(), true).unwrap_err();
     assert!(
         err.contains("NoCertificatesPresented")
             || err.contains("CertificateRequired")
@@ -313,7 +313,7 @@ fn rustls_client_without_certificate_is_refused_when_one_is_required() {
         "{err}"
     );
     // Optional client authentication: the same client gets in, anonymously.
-    let (peer, _) = handshake(&pki, &pki.client_config_without_cert().unwrap(), false).unwrap();
+    let (peer, _) = handshake(pki, &pki.client_config_without_cert().unwrap(), false).unwrap();
     assert_eq!(peer, None);
 }
 
