@@ -255,6 +255,64 @@ fn a_garbage_line_in_the_middle_is_damage() {
     assert_eq!(report.entries, 2);
 }
 
+/// The manifest is a hash chain: removing, editing or reordering a line shows at the next line.
+#[test]
+fn removed_edited_or_reordered_manifest_lines_break_the_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = EvidenceStore::open(tmp.path()).unwrap();
+    for i in 0..4 {
+        put_and_record(&store, format!("exchange {i}").as_bytes(), &i.to_string());
+    }
+    drop(store);
+    let manifest = tmp.path().join("evidence/manifest.jsonl");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(first["prev"], evidence::GENESIS);
+    let second: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(second["prev"], evidence::sha256_hex(lines[0].as_bytes()));
+    assert!(!evidence::verify(tmp.path()).unwrap().is_damaged());
+
+    let check = |text: String, line: usize| {
+        std::fs::write(&manifest, text).unwrap();
+        let report = evidence::verify(tmp.path()).unwrap();
+        assert!(report.is_damaged(), "{}", report.render());
+        assert_eq!(report.chain_breaks[0].line, line, "{}", report.render());
+        assert!(report.render().contains("CHAIN"));
+    };
+    // Line 2 removed: the old line 3 (now 2) no longer follows line 1.
+    check(format!("{}\n{}\n{}\n", lines[0], lines[2], lines[3]), 2);
+    // Line 2 edited (the peer changed), its object untouched.
+    let edited = lines[1].replace("SSIAD Les Tilleuls", "Autre structure");
+    assert_ne!(edited, lines[1]);
+    check(
+        format!("{}\n{}\n{}\n{}\n", lines[0], edited, lines[2], lines[3]),
+        3,
+    );
+    // Lines 3 and 4 swapped.
+    check(
+        format!("{}\n{}\n{}\n{}\n", lines[0], lines[1], lines[3], lines[2]),
+        3,
+    );
+    // A line without a link inserted.
+    let bare = r#"{"at":"2026-01-01T00:00:00.000Z","exchange":"x","endpoint":"e","direction":"request","peer":null,"sha256":"SHA","size":1,"findings":[]}"#
+        .replace("SHA", first["sha256"].as_str().unwrap());
+    check(
+        format!(
+            "{}\n{}\n{}\n{}\n{}\n",
+            lines[0], bare, lines[1], lines[2], lines[3]
+        ),
+        2,
+    );
+    // Restored: intact again, and a writer continues the chain.
+    std::fs::write(&manifest, &original).unwrap();
+    let store = EvidenceStore::open(tmp.path()).unwrap();
+    put_and_record(&store, b"after reopen", "5");
+    let report = evidence::verify(tmp.path()).unwrap();
+    assert!(!report.is_damaged(), "{}", report.render());
+    assert_eq!(report.entries, 5);
+}
+
 #[test]
 fn unreferenced_objects_and_stray_files_are_listed_not_damage() {
     let tmp = tempfile::tempdir().unwrap();

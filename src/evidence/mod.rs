@@ -24,7 +24,15 @@
 //! *torn*, never acknowledged, not damage). When a writer opens a manifest whose last line is torn it ends
 //! that line with a newline first, so the next entry starts on a line of its own; the torn bytes stay (the
 //! store never deletes). Damage is a manifest line naming an object that is missing, an object whose bytes
-//! no longer hash to its name or differ in size from the manifest, or a manifest line that is not an entry.
+//! no longer hash to its name or differ in size from the manifest, a manifest line that is not an entry, or
+//! a broken chain.
+//!
+//! # Tamper evidence
+//! Objects are checked by their names. Manifest lines are chained: each carries `prev`, the SHA-256 of the
+//! previous entry line as written (without its newline; 64 zeros for the first), so removing, inserting,
+//! reordering or editing a line breaks the chain at the next line. (The last line can be edited unnoticed:
+//! keep a copy of its hash, e.g. in the run report, to anchor it.) One process writes a state directory at a
+//! time: two writers would interleave two chains.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -42,6 +50,8 @@ use crate::model::Verdict;
 pub const EVIDENCE_DIR: &str = "evidence";
 /// The manifest file name.
 pub const MANIFEST: &str = "manifest.jsonl";
+/// The `prev` of the first manifest line.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Bound on one manifest line read back (an entry is a few hundred bytes; findings lists stay small).
 const MAX_LINE: usize = 1024 * 1024;
 
@@ -133,11 +143,28 @@ pub struct ManifestEntry {
     pub findings: Vec<FindingRef>,
 }
 
+/// A manifest line as written: the entry and `prev`, the SHA-256 of the previous entry line (without its
+/// newline; [`GENESIS`] for the first), so that a line removed, inserted or edited breaks the chain.
+#[derive(Serialize)]
+struct ChainedEntry<'a> {
+    #[serde(flatten)]
+    entry: &'a ManifestEntry,
+    prev: &'a str,
+}
+
+/// The chain link of a line read back.
+#[derive(Deserialize)]
+struct ChainLink {
+    prev: Option<String>,
+}
+
 /// The append side of the manifest, behind a mutex.
 struct Appender {
     file: File,
     /// Lines written (not necessarily synced).
     written: u64,
+    /// SHA-256 of the last entry line (the next line's `prev`).
+    last_hash: String,
 }
 
 /// Group-commit state: how many lines are known durable, and whether a sync is running.
@@ -199,6 +226,12 @@ impl EvidenceStore {
         // The manifest's creation must survive a crash too.
         sync_dir(&root)?;
         sync_dir(state_dir)?;
+        // The chain continues from the last entry line.
+        let last_hash = read_manifest(&manifest_path)?
+            .line_hashes
+            .last()
+            .cloned()
+            .unwrap_or_else(|| GENESIS.to_string());
         // A torn last line (crash mid-write): end it, so the next entry starts on its own line.
         let len = file.metadata().map_err(io_err(&manifest_path))?.len();
         let written = 0;
@@ -219,7 +252,11 @@ impl EvidenceStore {
             objects,
             tmp,
             manifest_path,
-            appender: Mutex::new(Appender { file, written }),
+            appender: Mutex::new(Appender {
+                file,
+                written,
+                last_hash,
+            }),
             sync: Mutex::new(SyncState {
                 synced: written,
                 syncing: false,
@@ -291,16 +328,21 @@ impl EvidenceStore {
 
     /// Appends one manifest line durably (fsync) — a simulator calls this BEFORE it answers.
     pub fn record(&self, entry: &ManifestEntry) -> Result<(), EvidenceError> {
-        let mut line =
-            serde_json::to_vec(entry).map_err(|e| EvidenceError::Serialize(e.to_string()))?;
-        line.push(b'\n');
         let my_seq = {
             let mut a = self.appender.lock().unwrap_or_else(|p| p.into_inner());
+            let mut line = serde_json::to_vec(&ChainedEntry {
+                entry,
+                prev: &a.last_hash,
+            })
+            .map_err(|e| EvidenceError::Serialize(e.to_string()))?;
+            let hash = sha256_hex(&line);
+            line.push(b'\n');
             // One write call: O_APPEND makes it land at the end even with other writers (other processes).
             a.file
                 .write_all(&line)
                 .map_err(io_err(&self.manifest_path))?;
             a.written += 1;
+            a.last_hash = hash;
             a.written
         };
         self.sync_upto(my_seq)
@@ -413,6 +455,11 @@ pub struct Manifest {
     pub lines: Vec<usize>,
     /// The lines that are not entries.
     pub bad_lines: Vec<BadLine>,
+    /// SHA-256 of each entry line (without its newline).
+    pub line_hashes: Vec<String>,
+    /// Entry lines whose `prev` is not the hash of the entry line before: a line was removed, inserted or
+    /// edited before them.
+    pub chain_breaks: Vec<BadLine>,
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest, EvidenceError> {
@@ -425,6 +472,7 @@ fn read_manifest(path: &Path) -> Result<Manifest, EvidenceError> {
     let mut m = Manifest::default();
     let mut buf = Vec::new();
     let mut lineno = 0;
+    let mut chained = false;
     loop {
         buf.clear();
         // Bounded line read: a line longer than MAX_LINE is reported, not loaded whole.
@@ -448,6 +496,28 @@ fn read_manifest(path: &Path) -> Result<Manifest, EvidenceError> {
         }
         match serde_json::from_slice::<ManifestEntry>(text) {
             Ok(e) => {
+                let prev = serde_json::from_slice::<ChainLink>(text)
+                    .ok()
+                    .and_then(|l| l.prev);
+                let expected = m.line_hashes.last().map_or(GENESIS, String::as_str);
+                match &prev {
+                    Some(p) if p != expected => m.chain_breaks.push(BadLine {
+                        line: lineno,
+                        torn: false,
+                        reason: format!(
+                            "prev {p} is not the hash of the entry line before ({expected}): a line was \
+                             removed, inserted or edited before this one"
+                        ),
+                    }),
+                    None if chained => m.chain_breaks.push(BadLine {
+                        line: lineno,
+                        torn: false,
+                        reason: "no prev link after chained lines: a line was inserted".into(),
+                    }),
+                    _ => {}
+                }
+                chained |= prev.is_some();
+                m.line_hashes.push(sha256_hex(text));
                 m.entries.push(e);
                 m.lines.push(lineno);
             }
@@ -516,6 +586,9 @@ pub struct VerifyReport {
     pub altered: Vec<ObjectProblem>,
     /// Manifest lines that are not entries and not torn (damage).
     pub bad_lines: Vec<BadLine>,
+    /// Entry lines whose chain link does not match the line before (damage: a line removed, inserted or
+    /// edited).
+    pub chain_breaks: Vec<BadLine>,
     /// Torn manifest lines: writes cut short by a crash, never acknowledged (not damage).
     pub torn_lines: Vec<BadLine>,
     /// Objects no manifest entry names: stored just before a crash, before their entry (not damage).
@@ -527,7 +600,10 @@ pub struct VerifyReport {
 impl VerifyReport {
     /// True when something acknowledged was lost or changed.
     pub fn is_damaged(&self) -> bool {
-        !(self.missing.is_empty() && self.altered.is_empty() && self.bad_lines.is_empty())
+        !(self.missing.is_empty()
+            && self.altered.is_empty()
+            && self.bad_lines.is_empty()
+            && self.chain_breaks.is_empty())
     }
 
     /// A human summary, one problem a line.
@@ -553,6 +629,9 @@ impl VerifyReport {
         }
         for b in &self.bad_lines {
             s += &format!("BAD LINE  manifest line {}: {}\n", b.line, b.reason);
+        }
+        for b in &self.chain_breaks {
+            s += &format!("CHAIN     manifest line {}: {}\n", b.line, b.reason);
         }
         for b in &self.torn_lines {
             s += &format!(
@@ -596,6 +675,7 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
     let mut report = VerifyReport {
         root: root.clone(),
         entries: manifest.entries.len(),
+        chain_breaks: manifest.chain_breaks.clone(),
         ..VerifyReport::default()
     };
     for b in manifest.bad_lines {
