@@ -1,7 +1,8 @@
 //! The command line: argument parsing (clap) and the mapping of results to exit codes.
 //!
 //! Exit codes: 0 conformant, 1 not conformant (at least one failed MUST), 2 the harness could not do its
-//! job (bad arguments, unreadable input), with a one-line reason on stderr.
+//! job (bad arguments, unreadable input), with a one-line reason on stderr. `evidence verify`: 0 intact,
+//! 1 damage found, 2 could not run.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -30,6 +31,45 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the requirement catalogue and the checks implementing each rule.
     Requirements(RequirementsArgs),
+    /// The test PKI: `pki init DIR` makes a CA, a server and a DUI client certificate (PEM).
+    #[command(subcommand)]
+    Pki(PkiCommand),
+    /// The evidence store: `evidence verify DIR` recomputes every hash (exit 1 when damage is found).
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+/// Subcommands of `pki`.
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Create DIR with a test CA, a server certificate (localhost, 127.0.0.1, ::1) and a DUI client
+    /// certificate; files that already exist are kept.
+    Init {
+        /// The folder to create or complete.
+        dir: std::path::PathBuf,
+    },
+}
+
+/// Subcommands of `evidence`.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Recompute every hash of a state directory's evidence store and report missing or altered objects.
+    Verify {
+        /// The state directory (holding `evidence/`) or the `evidence/` folder itself.
+        dir: std::path::PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: VerifyFormat,
+    },
+}
+
+/// Output formats of `evidence verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    /// One problem a line.
+    Human,
+    /// The report as one JSON object.
+    Json,
 }
 
 /// Arguments of `validate`.
@@ -115,6 +155,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(a) => validate_cmd(a),
         Command::Requirements(a) => requirements_cmd(a),
+        Command::Pki(PkiCommand::Init { dir }) => pki_init_cmd(&dir),
+        Command::Evidence(EvidenceCommand::Verify { dir, format }) => {
+            evidence_verify_cmd(&dir, format)
+        }
     }
 }
 
@@ -144,6 +188,37 @@ fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let text = report::render(&report, a.format, &view);
     write_out(a.out.as_deref(), &text)?;
     Ok(ExitCode::from(if report.has_failure() { 1 } else { 0 }))
+}
+
+fn pki_init_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let pki = crate::pki::Pki::init(dir)?;
+    let subject = pki.client_subject()?;
+    let text = format!(
+        "PKI ready in {}\n  CA certificate      {}\n  server certificate  {} (localhost, 127.0.0.1, ::1)\n  \
+         server key          {}\n  client certificate  {} ({subject})\n  client key          {}\n",
+        pki.dir.display(),
+        pki.ca_cert.display(),
+        pki.server_cert.display(),
+        pki.server_key.display(),
+        pki.client_cert.display(),
+        pki.client_key.display(),
+    );
+    write_out(None, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn evidence_verify_cmd(dir: &std::path::Path, format: VerifyFormat) -> anyhow::Result<ExitCode> {
+    let report = crate::evidence::verify(dir)?;
+    let text = match format {
+        VerifyFormat::Human => report.render(),
+        VerifyFormat::Json => {
+            let mut v = serde_json::to_value(&report)?;
+            v["damaged"] = serde_json::Value::Bool(report.is_damaged());
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+    };
+    write_out(None, &text)?;
+    Ok(ExitCode::from(if report.is_damaged() { 1 } else { 0 }))
 }
 
 fn write_out(out: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {

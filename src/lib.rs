@@ -14,6 +14,8 @@
 //! - [`checks`]: pure functions view → findings, one module per domain;
 //! - [`validate`]: the engine of `dui-conform validate` (kind detection, nested validation);
 //! - [`report`]: renderers (human, JSON, JUnit, Markdown, HTML, SVRL);
+//! - [`pki`]: the test PKI (CA, server and client certificates) and the simulators' TLS configurations;
+//! - [`evidence`]: the append-only, content-addressed store of every exchange;
 //! - [`cli`]: the command line (the binary's `main.rs` only calls [`cli::run`]).
 //!
 //! Data flows one way: bytes → `formats::…::parse` → view → `checks::…` → [`model::Finding`]s →
@@ -25,8 +27,10 @@
 pub mod catalogue;
 pub mod checks;
 pub mod cli;
+pub mod evidence;
 pub mod formats;
 pub mod limits;
 pub mod model;
+pub mod pki;
 pub mod report;
 pub mod validate;

@@ -12,5 +12,9 @@ mod hostile;
 mod mutations;
 // The command line as a user runs it, with snapshots of its outputs.
 mod cli;
+// The test PKI: certificates read by openssl, rustls handshakes, `pki init`.
+mod pki;
+// The evidence store: concurrency, SIGKILL, damage detection, `evidence verify`.
+mod evidence;
 // Shared helpers.
 mod util;

@@ -30,3 +30,19 @@ pub fn bin() -> PathBuf {
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+/// One test PKI per test process, made on first use under the target's temp folder and kept between runs
+/// (`Pki::init` keeps existing files): the RSA client key takes about a second to generate. For tests that
+/// only read it; a test that changes files makes its own with `Pki::init(tempdir)`.
+pub fn test_pki() -> &'static dui_conform::pki::Pki {
+    static PKI: std::sync::OnceLock<dui_conform::pki::Pki> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-pki");
+        dui_conform::pki::Pki::init(&dir).unwrap_or_else(|e| {
+            // A run interrupted mid-init leaves half pairs: start over once.
+            eprintln!("test PKI in {} unusable ({e}): made anew", dir.display());
+            let _ = std::fs::remove_dir_all(&dir);
+            dui_conform::pki::Pki::init(&dir).expect("test PKI")
+        })
+    })
+}
