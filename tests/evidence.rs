@@ -510,3 +510,66 @@ fn cli_evidence_verify_exit_codes() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("no evidence store"), "{stderr}");
 }
+
+/// On demand (`cargo test --release --test tests -- --ignored evidence::throughput --nocapture`): the evidence
+/// cost of a DMP deposit — a 50 KB request and a 1 KB response, each put and recorded durably — from
+/// `EVIDENCE_THREADS` (default 16) threads; prints deposits per second and the p99 latency.
+#[test]
+#[ignore = "load test, run on demand"]
+fn throughput() {
+    let threads: usize = std::env::var("EVIDENCE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let per_thread = 2000 / threads;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(EvidenceStore::open(tmp.path()).unwrap());
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut lat = Vec::new();
+                for i in 0..per_thread {
+                    let t0 = std::time::Instant::now();
+                    let mut req = format!("deposit {t} {i} ").into_bytes();
+                    req.resize(50 * 1024, b'x');
+                    let x = format!("{t}-{i}");
+                    store
+                        .store(&x, "dmp/iti41", Direction::Request, None, &req, vec![])
+                        .unwrap();
+                    let resp = format!(
+                        "<RegistryResponse status=\"Success\" n=\"{x}\"/>{}",
+                        " ".repeat(1000)
+                    );
+                    store
+                        .store(
+                            &x,
+                            "dmp/iti41",
+                            Direction::Response,
+                            None,
+                            resp.as_bytes(),
+                            vec![],
+                        )
+                        .unwrap();
+                    lat.push(t0.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let elapsed = started.elapsed();
+    lat.sort();
+    let n = lat.len();
+    eprintln!(
+        "{n} deposits (50 KB request + 1 KB response, durable) from {threads} threads: {:.0}/s, p50 {:?}, p99 {:?}",
+        n as f64 / elapsed.as_secs_f64(),
+        lat[n / 2],
+        lat[n * 99 / 100]
+    );
+    assert!(!evidence::verify(tmp.path()).unwrap().is_damaged());
+}
