@@ -218,6 +218,40 @@ fn load_names_the_bad_file() {
     assert!(err.to_string().contains("pki init"), "{err}");
 }
 
+/// IGC-Santé material often comes as DER `.cer` CA certificates and PKCS#12 bundles: a DER certificate is
+/// read, a `.p12` gets the openssl command that converts it.
+#[test]
+fn der_certificates_are_read_and_pkcs12_files_get_a_conversion_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = test_pki();
+    let der_path = tmp.path().join("ca.cer");
+    std::fs::write(&der_path, pki.ca_certs().unwrap()[0].as_ref()).unwrap();
+    let certs = pki::read_certs(&der_path).unwrap();
+    assert_eq!(certs, pki.ca_certs().unwrap());
+    let p12 = tmp.path().join("dui.p12");
+    let Some(_) = run_openssl(&[
+        "pkcs12",
+        "-export",
+        "-passout",
+        "pass:x",
+        "-in",
+        p(&pki.client_cert),
+        "-inkey",
+        p(&pki.client_key),
+        "-out",
+        p(&p12),
+    ]) else {
+        return;
+    };
+    for err in [
+        pki::read_certs(&p12).unwrap_err(),
+        pki::read_key(&p12).unwrap_err(),
+    ] {
+        assert!(err.is_config(), "{err}");
+        assert!(err.to_string().contains("openssl pkcs12 -in"), "{err}");
+    }
+}
+
 #[test]
 fn a_key_that_is_not_the_certificates_is_refused_when_building_the_config() {
     let tmp = tempfile::tempdir().unwrap();

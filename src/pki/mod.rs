@@ -418,9 +418,16 @@ fn read_pem(path: &Path) -> Result<Vec<u8>, PkiError> {
     Ok(buf)
 }
 
-/// The certificates of a PEM file, in order; at least one.
+/// The certificates of a PEM file, in order; at least one. A file holding one DER certificate (`.cer`,
+/// `.der`, as the IGC-Santé CA certificates are distributed) is accepted too.
 pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
     let pem = read_pem(path)?;
+    if pem.first() == Some(&0x30) {
+        if der::parse_certificate(&pem).is_some() {
+            return Ok(vec![CertificateDer::from(pem)]);
+        }
+        return Err(config(path, binary_hint("certificate")));
+    }
     let mut out = Vec::new();
     for c in CertificateDer::pem_slice_iter(&pem) {
         let c = c.map_err(|e| config(path, format!("not valid PEM: {e}")))?;
@@ -441,13 +448,26 @@ pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError>
     Ok(out)
 }
 
+/// What to do with a binary file where PEM was expected: IGC-Santé certificates and keys often come as a
+/// PKCS#12 (`.p12`) file.
+fn binary_hint(what: &str) -> String {
+    format!(
+        "binary content, not a PEM {what} (a PKCS#12 .p12 file?): extract PEM files with \
+         `openssl pkcs12 -in FILE.p12 -nokeys -out cert.pem` and \
+         `openssl pkcs12 -in FILE.p12 -nocerts -nodes -out key.pem`"
+    )
+}
+
 /// The private key of a PEM file (PKCS#8, PKCS#1 RSA or SEC1 EC).
 pub fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, PkiError> {
     let pem = read_pem(path)?;
+    if pem.first() == Some(&0x30) {
+        return Err(config(path, binary_hint("private key")));
+    }
     PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
         config(
             path,
-            format!("no usable private key (expected PEM `PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`): {e}"),
+            format!("no usable private key (expected PEM `PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`; an encrypted key must be decrypted first: `openssl pkey -in KEY -out key.pem`): {e}"),
         )
     })
 }
