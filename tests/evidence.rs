@@ -189,6 +189,24 @@ fn an_altered_and_a_missing_object_are_detected() {
     );
 }
 
+/// Storing bytes whose stored copy was altered (same size or not) quarantines the altered copy and stores
+/// the genuine bytes again: the simulator goes on, verify still reports the tampering.
+#[test]
+fn putting_bytes_over_an_altered_copy_quarantines_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = EvidenceStore::open(tmp.path()).unwrap();
+    let sha = put_and_record(&store, b"genuine", "1");
+    std::fs::write(object_path(tmp.path(), &sha), b"GENUINE").unwrap();
+    assert_eq!(store.put(b"genuine").unwrap(), sha);
+    assert_eq!(store.get(&sha).unwrap(), b"genuine");
+    let report = evidence::verify(tmp.path()).unwrap();
+    assert!(report.is_damaged());
+    assert!(report.altered.is_empty() && report.missing.is_empty());
+    assert_eq!(report.quarantined.len(), 1, "{}", report.render());
+    assert_eq!(std::fs::read(&report.quarantined[0]).unwrap(), b"GENUINE");
+    assert!(report.render().contains("QUARANTINE"));
+}
+
 #[test]
 fn a_torn_last_line_is_reported_not_fatal_and_the_next_entry_starts_clean() {
     let tmp = tempfile::tempdir().unwrap();

@@ -11,6 +11,7 @@
 //!   manifest.jsonl          one JSON object a line (a ManifestEntry), appended, never rewritten:
 //!                           {"at","exchange","endpoint","direction","peer","sha256","size","findings":[…]}
 //!   tmp/                    objects being written (a leftover after a crash is harmless and ignored)
+//!   quarantine/             altered objects that a later put of the genuine bytes moved out of its way
 //! ```
 //!
 //! # Durability
@@ -50,6 +51,8 @@ use crate::model::Verdict;
 pub const EVIDENCE_DIR: &str = "evidence";
 /// The manifest file name.
 pub const MANIFEST: &str = "manifest.jsonl";
+/// Where `put` moves an altered object it finds in its way.
+pub const QUARANTINE: &str = "quarantine";
 /// The `prev` of the first manifest line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Bound on one manifest line read back (an entry is a few hundred bytes; findings lists stay small).
@@ -284,16 +287,13 @@ impl EvidenceStore {
         let dir = self.objects.join(&name[..2]);
         let path = dir.join(&name);
         if let Ok(m) = std::fs::metadata(&path) {
-            if m.len() == bytes.len() as u64 {
+            // Already stored: free, once the copy is checked (same size, then same bytes).
+            if m.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|b| b == bytes) {
                 return Ok(name);
             }
-            // Same name, other size: the stored copy was altered; keep it as evidence of that and do not
-            // overwrite it (verify reports it). The new bytes are not lost: the caller records the hash and
-            // `get` fails loudly.
-            return Err(EvidenceError::Altered {
-                sha256: name.clone(),
-                actual: format!("a file of {} bytes", m.len()),
-            });
+            // The stored copy was altered. Move it to quarantine/ (kept as evidence of the tampering, and
+            // reported by verify) and store the genuine bytes again, so the simulator can go on recording.
+            self.quarantine(&path, &name)?;
         }
         if !dir.is_dir() {
             match std::fs::create_dir(&dir) {
@@ -324,6 +324,22 @@ impl EvidenceStore {
             let _ = std::fs::remove_file(&tmp);
         }
         result.map(|()| name)
+    }
+
+    /// Moves an altered object to `quarantine/<sha256>.<unix nanos>`.
+    fn quarantine(&self, path: &Path, name: &str) -> Result<(), EvidenceError> {
+        let q = self.root.join(QUARANTINE);
+        std::fs::create_dir_all(&q).map_err(io_err(&q))?;
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let target = q.join(format!("{name}.{nanos}"));
+        std::fs::rename(path, &target).map_err(io_err(&target))?;
+        sync_dir(&q)?;
+        if let Some(parent) = path.parent() {
+            sync_dir(parent)?;
+        }
+        Ok(())
     }
 
     /// Appends one manifest line durably (fsync) — a simulator calls this BEFORE it answers.
@@ -595,6 +611,9 @@ pub struct VerifyReport {
     pub unreferenced: Vec<String>,
     /// Files in `objects/` that are not named like objects (not damage, but not ours either).
     pub foreign: Vec<PathBuf>,
+    /// Altered objects that a later `put` of the genuine bytes moved to `quarantine/` (damage: evidence was
+    /// tampered with, even though the object is intact again).
+    pub quarantined: Vec<PathBuf>,
 }
 
 impl VerifyReport {
@@ -603,7 +622,8 @@ impl VerifyReport {
         !(self.missing.is_empty()
             && self.altered.is_empty()
             && self.bad_lines.is_empty()
-            && self.chain_breaks.is_empty())
+            && self.chain_breaks.is_empty()
+            && self.quarantined.is_empty())
     }
 
     /// A human summary, one problem a line.
@@ -641,6 +661,12 @@ impl VerifyReport {
         }
         for u in &self.unreferenced {
             s += &format!("unreferenced {u}: stored but not recorded (a crash between the two)\n");
+        }
+        for f in &self.quarantined {
+            s += &format!(
+                "QUARANTINE {}: an altered copy found and replaced by the genuine bytes\n",
+                f.display()
+            );
         }
         for f in &self.foreign {
             s += &format!("foreign   {}: not an evidence object\n", f.display());
@@ -721,6 +747,11 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
         }
     }
     report.objects = on_disk.len();
+    if let Ok(rd) = std::fs::read_dir(root.join(QUARANTINE)) {
+        let mut q: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        q.sort();
+        report.quarantined = q;
+    }
 
     let mut referenced = std::collections::BTreeSet::new();
     let mut seen_problem = std::collections::BTreeSet::new();
