@@ -570,7 +570,17 @@ fn cli_pki_init() {
         stdout.contains("client.pem") && stdout.contains("OU=1480787529"),
         "{stdout}"
     );
+    assert!(stdout.contains("new  CA certificate"), "{stdout}");
     assert!(Pki::load(&dir).is_ok());
+    // Again: everything kept.
+    let out = Command::new(env!("CARGO_BIN_EXE_dui-conform"))
+        .args(["pki", "init"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("kept ").count(), 5, "{stdout}");
     // A folder that cannot be made: exit 2, one line naming it.
     let file = tmp.path().join("file");
     std::fs::write(&file, "x").unwrap();
