@@ -214,6 +214,12 @@ fn load_names_the_bad_file() {
     let err = Pki::load(tmp.path()).unwrap_err();
     assert!(err.to_string().contains("BEGIN CERTIFICATE"), "{err}");
 
+    // The client certificate given as the CA: named as such.
+    std::fs::copy(&pki.client_cert, &pki.ca_cert).unwrap();
+    std::fs::copy(&pki.client_cert, &pki.server_cert).unwrap();
+    let err = Pki::load(tmp.path()).unwrap_err();
+    assert!(err.to_string().contains("not a CA"), "{err}");
+
     let err = Pki::load(&tmp.path().join("nope")).unwrap_err();
     assert!(err.to_string().contains("pki init"), "{err}");
 }

@@ -271,7 +271,18 @@ impl Pki {
 
     /// Reads and parses every file.
     fn check(&self) -> Result<(), PkiError> {
-        self.ca_certs()?;
+        for c in self.ca_certs()? {
+            if der::parse_certificate(&c).and_then(|i| i.is_ca) == Some(false) {
+                return Err(config(
+                    &self.ca_cert,
+                    format!(
+                        "holds a certificate that is not a CA ({}): the trusted file must hold CA certificates \
+                         (were two files swapped?)",
+                        subject_of(&c).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
         read_certs(&self.server_cert)?;
         read_key(&self.server_key)?;
         read_certs(&self.client_cert)?;
@@ -676,6 +687,8 @@ impl Leaf {
             }
         }
         p.distinguished_name = dn;
+        // basicConstraints CA:FALSE, as in IGC-Santé end-entity certificates (RFC 5280 §4.2.1.9).
+        p.is_ca = IsCa::ExplicitNoCa;
         p.use_authority_key_identifier_extension = true;
         let (from, to) = validity(3);
         p.not_before = rcgen::date_time_ymd(from.y, from.m, from.d);
