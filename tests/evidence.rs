@@ -329,6 +329,12 @@ fn removed_edited_or_reordered_manifest_lines_break_the_chain() {
     let report = evidence::verify(tmp.path()).unwrap();
     assert!(!report.is_damaged(), "{}", report.render());
     assert_eq!(report.entries, 5);
+    assert_eq!(report.head, store.head());
+    let last = std::fs::read_to_string(&manifest).unwrap();
+    assert_eq!(
+        store.head(),
+        evidence::sha256_hex(last.lines().last().unwrap().as_bytes())
+    );
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //!   objects/<aa>/<sha256>   the bytes, named by the lowercase hex SHA-256 of their content; <aa> = its first
 //!                           two hex digits (256 folders keep directories small)
 //!   manifest.jsonl          one JSON object a line (a ManifestEntry), appended, never rewritten:
-//!                           {"at","exchange","endpoint","direction","peer","sha256","size","findings":[…]}
+//!                           {"at","exchange","endpoint","direction","peer","sha256","size","findings":[…],
+//!                            "prev"}  (see Tamper evidence)
 //!   tmp/                    objects being written (a leftover after a crash is harmless and ignored)
 //!   quarantine/             altered objects that a later put of the genuine bytes moved out of its way
 //! ```
@@ -25,14 +26,14 @@
 //! *torn*, never acknowledged, not damage). When a writer opens a manifest whose last line is torn it ends
 //! that line with a newline first, so the next entry starts on a line of its own; the torn bytes stay (the
 //! store never deletes). Damage is a manifest line naming an object that is missing, an object whose bytes
-//! no longer hash to its name or differ in size from the manifest, a manifest line that is not an entry, or
-//! a broken chain.
+//! no longer hash to its name or differ in size from the manifest, a manifest line that is not an entry, a
+//! broken chain, or an altered copy that a later `put` moved to `quarantine/`.
 //!
 //! # Tamper evidence
 //! Objects are checked by their names. Manifest lines are chained: each carries `prev`, the SHA-256 of the
 //! previous entry line as written (without its newline; 64 zeros for the first), so removing, inserting,
-//! reordering or editing a line breaks the chain at the next line. (The last line can be edited unnoticed:
-//! keep a copy of its hash, e.g. in the run report, to anchor it.) One process writes a state directory at a
+//! reordering or editing a line breaks the chain at the next line. The last line can be edited unnoticed:
+//! keep its hash ([`EvidenceStore::head`], [`VerifyReport::head`]), e.g. in the run report, to anchor it. One process writes a state directory at a
 //! time: two writers would interleave two chains.
 
 use std::fs::{File, OpenOptions};
@@ -267,6 +268,16 @@ impl EvidenceStore {
             synced_cv: Condvar::new(),
             tmp_counter: AtomicU64::new(0),
         })
+    }
+
+    /// The SHA-256 of the last manifest entry line ([`GENESIS`] when empty): quoting it in a report anchors
+    /// the whole chain.
+    pub fn head(&self) -> String {
+        self.appender
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_hash
+            .clone()
     }
 
     /// `<state_dir>/evidence`.
@@ -605,6 +616,9 @@ pub struct VerifyReport {
     /// Entry lines whose chain link does not match the line before (damage: a line removed, inserted or
     /// edited).
     pub chain_breaks: Vec<BadLine>,
+    /// The SHA-256 of the last entry line ([`GENESIS`] when there is none): compare it with the head quoted
+    /// in a report to detect an edited last line.
+    pub head: String,
     /// Torn manifest lines: writes cut short by a crash, never acknowledged (not damage).
     pub torn_lines: Vec<BadLine>,
     /// Objects no manifest entry names: stored just before a crash, before their entry (not damage).
@@ -629,11 +643,12 @@ impl VerifyReport {
     /// A human summary, one problem a line.
     pub fn render(&self) -> String {
         let mut s = format!(
-            "evidence {}: {} manifest entries, {} objects, {} bytes hashed\n",
+            "evidence {}: {} manifest entries, {} objects, {} bytes hashed, head {}\n",
             self.root.display(),
             self.entries,
             self.objects,
-            self.bytes
+            self.bytes,
+            self.head
         );
         for p in &self.missing {
             s += &format!(
@@ -702,6 +717,11 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
         root: root.clone(),
         entries: manifest.entries.len(),
         chain_breaks: manifest.chain_breaks.clone(),
+        head: manifest
+            .line_hashes
+            .last()
+            .cloned()
+            .unwrap_or_else(|| GENESIS.to_string()),
         ..VerifyReport::default()
     };
     for b in manifest.bad_lines {
