@@ -99,6 +99,37 @@ fn entry_like(e: &ManifestEntry, exchange: &str, sha: &str) -> ManifestEntry {
     e.clone()
 }
 
+/// Two stores opened on the same folder in one process (a restarted simulator whose old instance is still
+/// draining, a test reading while the server writes) write one chain.
+#[test]
+fn two_stores_on_one_folder_in_one_process_share_the_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = Arc::new(EvidenceStore::open(tmp.path()).unwrap());
+    let b = Arc::new(EvidenceStore::open(&tmp.path().join(".")).unwrap());
+    let handles: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(k, s)| {
+            std::thread::spawn(move || {
+                for i in 0..30 {
+                    put_and_record(
+                        &s,
+                        format!("same bytes {i}").as_bytes(),
+                        &format!("{k}-{i}"),
+                    );
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(a.head(), b.head());
+    let report = evidence::verify(tmp.path()).unwrap();
+    assert!(!report.is_damaged(), "{}", report.render());
+    assert_eq!(report.entries, 60);
+}
+
 #[test]
 fn get_refuses_bad_names_and_reports_missing() {
     let tmp = tempfile::tempdir().unwrap();

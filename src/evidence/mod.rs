@@ -185,11 +185,27 @@ pub struct EvidenceStore {
     objects: PathBuf,
     tmp: PathBuf,
     manifest_path: PathBuf,
+    shared: std::sync::Arc<Shared>,
+}
+
+/// The writer state of one manifest, shared by every [`EvidenceStore`] of the process opened on it (see
+/// [`EvidenceStore::open`]).
+struct Shared {
     appender: Mutex<Appender>,
     sync: Mutex<SyncState>,
     synced_cv: Condvar,
-    tmp_counter: AtomicU64,
 }
+
+/// The manifests open in this process, by canonical path.
+fn registry() -> &'static Mutex<std::collections::HashMap<PathBuf, std::sync::Weak<Shared>>> {
+    static REGISTRY: std::sync::OnceLock<
+        Mutex<std::collections::HashMap<PathBuf, std::sync::Weak<Shared>>>,
+    > = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+/// Numbers temp files uniquely within the process (several stores may write the same folder).
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl std::fmt::Debug for EvidenceStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -201,6 +217,9 @@ impl std::fmt::Debug for EvidenceStore {
 
 impl EvidenceStore {
     /// Opens (creates) `<state_dir>/evidence/` with `objects/<aa>/<sha256>` files and `manifest.jsonl`.
+    ///
+    /// Stores opened on the same folder within one process share their writer state, so their lines form
+    /// one chain; two processes must not write the same folder at once.
     pub fn open(state_dir: &Path) -> Result<EvidenceStore, EvidenceError> {
         if state_dir.exists() && !state_dir.is_dir() {
             return Err(EvidenceError::Config {
@@ -218,6 +237,18 @@ impl EvidenceStore {
             })?;
         }
         let manifest_path = root.join(MANIFEST);
+        let key = std::fs::canonicalize(&root).map_err(io_err(&root))?;
+        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        reg.retain(|_, w| w.strong_count() > 0);
+        if let Some(shared) = reg.get(&key).and_then(std::sync::Weak::upgrade) {
+            return Ok(EvidenceStore {
+                root,
+                objects,
+                tmp,
+                manifest_path,
+                shared,
+            });
+        }
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -251,11 +282,7 @@ impl EvidenceStore {
                     .map_err(io_err(&manifest_path))?;
             }
         }
-        Ok(EvidenceStore {
-            root,
-            objects,
-            tmp,
-            manifest_path,
+        let shared = std::sync::Arc::new(Shared {
             appender: Mutex::new(Appender {
                 file,
                 written,
@@ -266,14 +293,22 @@ impl EvidenceStore {
                 syncing: false,
             }),
             synced_cv: Condvar::new(),
-            tmp_counter: AtomicU64::new(0),
+        });
+        reg.insert(key, std::sync::Arc::downgrade(&shared));
+        Ok(EvidenceStore {
+            root,
+            objects,
+            tmp,
+            manifest_path,
+            shared,
         })
     }
 
     /// The SHA-256 of the last manifest entry line ([`GENESIS`] when empty): quoting it in a report anchors
     /// the whole chain.
     pub fn head(&self) -> String {
-        self.appender
+        self.shared
+            .appender
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .last_hash
@@ -317,7 +352,7 @@ impl EvidenceStore {
             "{}.{}.{}",
             &name[..16],
             std::process::id(),
-            self.tmp_counter.fetch_add(1, Ordering::Relaxed)
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let result = (|| {
             let mut f = OpenOptions::new()
@@ -356,7 +391,11 @@ impl EvidenceStore {
     /// Appends one manifest line durably (fsync) — a simulator calls this BEFORE it answers.
     pub fn record(&self, entry: &ManifestEntry) -> Result<(), EvidenceError> {
         let my_seq = {
-            let mut a = self.appender.lock().unwrap_or_else(|p| p.into_inner());
+            let mut a = self
+                .shared
+                .appender
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             let mut line = serde_json::to_vec(&ChainedEntry {
                 entry,
                 prev: &a.last_hash,
@@ -377,7 +416,7 @@ impl EvidenceStore {
 
     /// Group commit: returns once line `seq` is durable; one caller fsyncs for everybody waiting.
     fn sync_upto(&self, seq: u64) -> Result<(), EvidenceError> {
-        let mut s = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.shared.sync.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if s.synced >= seq {
                 return Ok(());
@@ -385,24 +424,32 @@ impl EvidenceStore {
             if !s.syncing {
                 break;
             }
-            s = self.synced_cv.wait(s).unwrap_or_else(|p| p.into_inner());
+            s = self
+                .shared
+                .synced_cv
+                .wait(s)
+                .unwrap_or_else(|p| p.into_inner());
         }
         s.syncing = true;
         drop(s);
         // Everything written so far is covered by this fsync.
         let (target, file) = {
-            let a = self.appender.lock().unwrap_or_else(|p| p.into_inner());
+            let a = self
+                .shared
+                .appender
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             (a.written, a.file.try_clone())
         };
         let res = file
             .and_then(|f| f.sync_data())
             .map_err(io_err(&self.manifest_path));
-        let mut s = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.shared.sync.lock().unwrap_or_else(|p| p.into_inner());
         s.syncing = false;
         if res.is_ok() {
             s.synced = s.synced.max(target);
         }
-        self.synced_cv.notify_all();
+        self.shared.synced_cv.notify_all();
         res
     }
 
