@@ -988,6 +988,12 @@ mod tests {
     }
 
     #[test]
+    fn the_store_is_shared_between_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<EvidenceStore>();
+    }
+
+    #[test]
     fn names_are_checked() {
         assert!(check_name(&"a".repeat(64)).is_ok());
         assert!(check_name(&"A".repeat(64)).is_err());
