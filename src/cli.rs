@@ -191,16 +191,31 @@ fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn pki_init_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let before = crate::pki::Pki::paths(dir);
+    let existed = |p: &std::path::Path| p.exists();
+    let was = [
+        existed(&before.ca_cert),
+        existed(&before.server_cert),
+        existed(&before.server_key),
+        existed(&before.client_cert),
+        existed(&before.client_key),
+    ];
     let pki = crate::pki::Pki::init(dir)?;
     let subject = pki.client_subject()?;
+    let state = |kept: bool| if kept { "kept" } else { "new " };
     let text = format!(
-        "PKI ready in {}\n  CA certificate      {}\n  server certificate  {} (localhost, 127.0.0.1, ::1)\n  \
-         server key          {}\n  client certificate  {} ({subject})\n  client key          {}\n",
+        "PKI ready in {}\n  {} CA certificate      {}\n  {} server certificate  {} (localhost, 127.0.0.1, ::1)\n  \
+         {} server key          {}\n  {} client certificate  {} ({subject})\n  {} client key          {}\n",
         pki.dir.display(),
+        state(was[0]),
         pki.ca_cert.display(),
+        state(was[1]),
         pki.server_cert.display(),
+        state(was[2]),
         pki.server_key.display(),
+        state(was[3]),
         pki.client_cert.display(),
+        state(was[4]),
         pki.client_key.display(),
     );
     write_out(None, &text)?;

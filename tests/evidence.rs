@@ -99,6 +99,37 @@ fn entry_like(e: &ManifestEntry, exchange: &str, sha: &str) -> ManifestEntry {
     e.clone()
 }
 
+/// Two stores opened on the same folder in one process (a restarted simulator whose old instance is still
+/// draining, a test reading while the server writes) write one chain.
+#[test]
+fn two_stores_on_one_folder_in_one_process_share_the_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = Arc::new(EvidenceStore::open(tmp.path()).unwrap());
+    let b = Arc::new(EvidenceStore::open(&tmp.path().join(".")).unwrap());
+    let handles: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(k, s)| {
+            std::thread::spawn(move || {
+                for i in 0..30 {
+                    put_and_record(
+                        &s,
+                        format!("same bytes {i}").as_bytes(),
+                        &format!("{k}-{i}"),
+                    );
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(a.head(), b.head());
+    let report = evidence::verify(tmp.path()).unwrap();
+    assert!(!report.is_damaged(), "{}", report.render());
+    assert_eq!(report.entries, 60);
+}
+
 #[test]
 fn get_refuses_bad_names_and_reports_missing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -187,6 +218,24 @@ fn an_altered_and_a_missing_object_are_detected() {
         text.contains("MISSING") && text.contains("ALTERED") && text.contains("DAMAGED"),
         "{text}"
     );
+}
+
+/// Storing bytes whose stored copy was altered (same size or not) quarantines the altered copy and stores
+/// the genuine bytes again: the simulator goes on, verify still reports the tampering.
+#[test]
+fn putting_bytes_over_an_altered_copy_quarantines_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = EvidenceStore::open(tmp.path()).unwrap();
+    let sha = put_and_record(&store, b"genuine", "1");
+    std::fs::write(object_path(tmp.path(), &sha), b"GENUINE").unwrap();
+    assert_eq!(store.put(b"genuine").unwrap(), sha);
+    assert_eq!(store.get(&sha).unwrap(), b"genuine");
+    let report = evidence::verify(tmp.path()).unwrap();
+    assert!(report.is_damaged());
+    assert!(report.altered.is_empty() && report.missing.is_empty());
+    assert_eq!(report.quarantined.len(), 1, "{}", report.render());
+    assert_eq!(std::fs::read(&report.quarantined[0]).unwrap(), b"GENUINE");
+    assert!(report.render().contains("QUARANTINE"));
 }
 
 #[test]
@@ -311,6 +360,12 @@ fn removed_edited_or_reordered_manifest_lines_break_the_chain() {
     let report = evidence::verify(tmp.path()).unwrap();
     assert!(!report.is_damaged(), "{}", report.render());
     assert_eq!(report.entries, 5);
+    assert_eq!(report.head, store.head());
+    let last = std::fs::read_to_string(&manifest).unwrap();
+    assert_eq!(
+        store.head(),
+        evidence::sha256_hex(last.lines().last().unwrap().as_bytes())
+    );
 }
 
 #[test]
@@ -509,4 +564,67 @@ fn cli_evidence_verify_exit_codes() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("no evidence store"), "{stderr}");
+}
+
+/// On demand (`cargo test --release --test tests -- --ignored evidence::throughput --nocapture`): the evidence
+/// cost of a DMP deposit — a 50 KB request and a 1 KB response, each put and recorded durably — from
+/// `EVIDENCE_THREADS` (default 16) threads; prints deposits per second and the p99 latency.
+#[test]
+#[ignore = "load test, run on demand"]
+fn throughput() {
+    let threads: usize = std::env::var("EVIDENCE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let per_thread = 2000 / threads;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(EvidenceStore::open(tmp.path()).unwrap());
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut lat = Vec::new();
+                for i in 0..per_thread {
+                    let t0 = std::time::Instant::now();
+                    let mut req = format!("deposit {t} {i} ").into_bytes();
+                    req.resize(50 * 1024, b'x');
+                    let x = format!("{t}-{i}");
+                    store
+                        .store(&x, "dmp/iti41", Direction::Request, None, &req, vec![])
+                        .unwrap();
+                    let resp = format!(
+                        "<RegistryResponse status=\"Success\" n=\"{x}\"/>{}",
+                        " ".repeat(1000)
+                    );
+                    store
+                        .store(
+                            &x,
+                            "dmp/iti41",
+                            Direction::Response,
+                            None,
+                            resp.as_bytes(),
+                            vec![],
+                        )
+                        .unwrap();
+                    lat.push(t0.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let elapsed = started.elapsed();
+    lat.sort();
+    let n = lat.len();
+    eprintln!(
+        "{n} deposits (50 KB request + 1 KB response, durable) from {threads} threads: {:.0}/s, p50 {:?}, p99 {:?}",
+        n as f64 / elapsed.as_secs_f64(),
+        lat[n / 2],
+        lat[n * 99 / 100]
+    );
+    assert!(!evidence::verify(tmp.path()).unwrap().is_damaged());
 }

@@ -214,8 +214,48 @@ fn load_names_the_bad_file() {
     let err = Pki::load(tmp.path()).unwrap_err();
     assert!(err.to_string().contains("BEGIN CERTIFICATE"), "{err}");
 
+    // The client certificate given as the CA: named as such.
+    std::fs::copy(&pki.client_cert, &pki.ca_cert).unwrap();
+    std::fs::copy(&pki.client_cert, &pki.server_cert).unwrap();
+    let err = Pki::load(tmp.path()).unwrap_err();
+    assert!(err.to_string().contains("not a CA"), "{err}");
+
     let err = Pki::load(&tmp.path().join("nope")).unwrap_err();
     assert!(err.to_string().contains("pki init"), "{err}");
+}
+
+/// IGC-Santé material often comes as DER `.cer` CA certificates and PKCS#12 bundles: a DER certificate is
+/// read, a `.p12` gets the openssl command that converts it.
+#[test]
+fn der_certificates_are_read_and_pkcs12_files_get_a_conversion_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = test_pki();
+    let der_path = tmp.path().join("ca.cer");
+    std::fs::write(&der_path, pki.ca_certs().unwrap()[0].as_ref()).unwrap();
+    let certs = pki::read_certs(&der_path).unwrap();
+    assert_eq!(certs, pki.ca_certs().unwrap());
+    let p12 = tmp.path().join("dui.p12");
+    let Some(_) = run_openssl(&[
+        "pkcs12",
+        "-export",
+        "-passout",
+        "pass:x",
+        "-in",
+        p(&pki.client_cert),
+        "-inkey",
+        p(&pki.client_key),
+        "-out",
+        p(&p12),
+    ]) else {
+        return;
+    };
+    for err in [
+        pki::read_certs(&p12).unwrap_err(),
+        pki::read_key(&p12).unwrap_err(),
+    ] {
+        assert!(err.is_config(), "{err}");
+        assert!(err.to_string().contains("openssl pkcs12 -in"), "{err}");
+    }
 }
 
 #[test]
@@ -536,7 +576,17 @@ fn cli_pki_init() {
         stdout.contains("client.pem") && stdout.contains("OU=1480787529"),
         "{stdout}"
     );
+    assert!(stdout.contains("new  CA certificate"), "{stdout}");
     assert!(Pki::load(&dir).is_ok());
+    // Again: everything kept.
+    let out = Command::new(env!("CARGO_BIN_EXE_dui-conform"))
+        .args(["pki", "init"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("kept ").count(), 5, "{stdout}");
     // A folder that cannot be made: exit 2, one line naming it.
     let file = tmp.path().join("file");
     std::fs::write(&file, "x").unwrap();

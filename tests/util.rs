@@ -37,7 +37,25 @@ pub fn read(p: &Path) -> Vec<u8> {
 pub fn test_pki() -> &'static dui_conform::pki::Pki {
     static PKI: std::sync::OnceLock<dui_conform::pki::Pki> = std::sync::OnceLock::new();
     PKI.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-pki");
+        // Keyed by the test binary's build time: a rebuilt harness (maybe issuing other certificates) gets
+        // a fresh PKI; the PKIs of older builds are removed.
+        let built = std::env::current_exe()
+            .and_then(|e| e.metadata())
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let name = format!("test-pki-{built}");
+        if let Ok(rd) = std::fs::read_dir(&base) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if n.starts_with("test-pki") && n != name {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(name);
         dui_conform::pki::Pki::init(&dir).unwrap_or_else(|e| {
             // A run interrupted mid-init leaves half pairs: start over once.
             eprintln!("test PKI in {} unusable ({e}): made anew", dir.display());

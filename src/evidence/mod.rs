@@ -9,8 +9,10 @@
 //!   objects/<aa>/<sha256>   the bytes, named by the lowercase hex SHA-256 of their content; <aa> = its first
 //!                           two hex digits (256 folders keep directories small)
 //!   manifest.jsonl          one JSON object a line (a ManifestEntry), appended, never rewritten:
-//!                           {"at","exchange","endpoint","direction","peer","sha256","size","findings":[…]}
+//!                           {"at","exchange","endpoint","direction","peer","sha256","size","findings":[…],
+//!                            "prev"}  (see Tamper evidence)
 //!   tmp/                    objects being written (a leftover after a crash is harmless and ignored)
+//!   quarantine/             altered objects that a later put of the genuine bytes moved out of its way
 //! ```
 //!
 //! # Durability
@@ -24,14 +26,14 @@
 //! *torn*, never acknowledged, not damage). When a writer opens a manifest whose last line is torn it ends
 //! that line with a newline first, so the next entry starts on a line of its own; the torn bytes stay (the
 //! store never deletes). Damage is a manifest line naming an object that is missing, an object whose bytes
-//! no longer hash to its name or differ in size from the manifest, a manifest line that is not an entry, or
-//! a broken chain.
+//! no longer hash to its name or differ in size from the manifest, a manifest line that is not an entry, a
+//! broken chain, or an altered copy that a later `put` moved to `quarantine/`.
 //!
 //! # Tamper evidence
 //! Objects are checked by their names. Manifest lines are chained: each carries `prev`, the SHA-256 of the
 //! previous entry line as written (without its newline; 64 zeros for the first), so removing, inserting,
-//! reordering or editing a line breaks the chain at the next line. (The last line can be edited unnoticed:
-//! keep a copy of its hash, e.g. in the run report, to anchor it.) One process writes a state directory at a
+//! reordering or editing a line breaks the chain at the next line. The last line can be edited unnoticed:
+//! keep its hash ([`EvidenceStore::head`], [`VerifyReport::head`]), e.g. in the run report, to anchor it. One process writes a state directory at a
 //! time: two writers would interleave two chains.
 
 use std::fs::{File, OpenOptions};
@@ -50,6 +52,8 @@ use crate::model::Verdict;
 pub const EVIDENCE_DIR: &str = "evidence";
 /// The manifest file name.
 pub const MANIFEST: &str = "manifest.jsonl";
+/// Where `put` moves an altered object it finds in its way.
+pub const QUARANTINE: &str = "quarantine";
 /// The `prev` of the first manifest line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Bound on one manifest line read back (an entry is a few hundred bytes; findings lists stay small).
@@ -181,11 +185,27 @@ pub struct EvidenceStore {
     objects: PathBuf,
     tmp: PathBuf,
     manifest_path: PathBuf,
+    shared: std::sync::Arc<Shared>,
+}
+
+/// The writer state of one manifest, shared by every [`EvidenceStore`] of the process opened on it (see
+/// [`EvidenceStore::open`]).
+struct Shared {
     appender: Mutex<Appender>,
     sync: Mutex<SyncState>,
     synced_cv: Condvar,
-    tmp_counter: AtomicU64,
 }
+
+/// The manifests open in this process, by canonical path.
+fn registry() -> &'static Mutex<std::collections::HashMap<PathBuf, std::sync::Weak<Shared>>> {
+    static REGISTRY: std::sync::OnceLock<
+        Mutex<std::collections::HashMap<PathBuf, std::sync::Weak<Shared>>>,
+    > = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+/// Numbers temp files uniquely within the process (several stores may write the same folder).
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl std::fmt::Debug for EvidenceStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -197,6 +217,9 @@ impl std::fmt::Debug for EvidenceStore {
 
 impl EvidenceStore {
     /// Opens (creates) `<state_dir>/evidence/` with `objects/<aa>/<sha256>` files and `manifest.jsonl`.
+    ///
+    /// Stores opened on the same folder within one process share their writer state, so their lines form
+    /// one chain; two processes must not write the same folder at once.
     pub fn open(state_dir: &Path) -> Result<EvidenceStore, EvidenceError> {
         if state_dir.exists() && !state_dir.is_dir() {
             return Err(EvidenceError::Config {
@@ -214,6 +237,18 @@ impl EvidenceStore {
             })?;
         }
         let manifest_path = root.join(MANIFEST);
+        let key = std::fs::canonicalize(&root).map_err(io_err(&root))?;
+        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        reg.retain(|_, w| w.strong_count() > 0);
+        if let Some(shared) = reg.get(&key).and_then(std::sync::Weak::upgrade) {
+            return Ok(EvidenceStore {
+                root,
+                objects,
+                tmp,
+                manifest_path,
+                shared,
+            });
+        }
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -247,11 +282,7 @@ impl EvidenceStore {
                     .map_err(io_err(&manifest_path))?;
             }
         }
-        Ok(EvidenceStore {
-            root,
-            objects,
-            tmp,
-            manifest_path,
+        let shared = std::sync::Arc::new(Shared {
             appender: Mutex::new(Appender {
                 file,
                 written,
@@ -262,8 +293,26 @@ impl EvidenceStore {
                 syncing: false,
             }),
             synced_cv: Condvar::new(),
-            tmp_counter: AtomicU64::new(0),
+        });
+        reg.insert(key, std::sync::Arc::downgrade(&shared));
+        Ok(EvidenceStore {
+            root,
+            objects,
+            tmp,
+            manifest_path,
+            shared,
         })
+    }
+
+    /// The SHA-256 of the last manifest entry line ([`GENESIS`] when empty): quoting it in a report anchors
+    /// the whole chain.
+    pub fn head(&self) -> String {
+        self.shared
+            .appender
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_hash
+            .clone()
     }
 
     /// `<state_dir>/evidence`.
@@ -284,16 +333,13 @@ impl EvidenceStore {
         let dir = self.objects.join(&name[..2]);
         let path = dir.join(&name);
         if let Ok(m) = std::fs::metadata(&path) {
-            if m.len() == bytes.len() as u64 {
+            // Already stored: free, once the copy is checked (same size, then same bytes).
+            if m.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|b| b == bytes) {
                 return Ok(name);
             }
-            // Same name, other size: the stored copy was altered; keep it as evidence of that and do not
-            // overwrite it (verify reports it). The new bytes are not lost: the caller records the hash and
-            // `get` fails loudly.
-            return Err(EvidenceError::Altered {
-                sha256: name.clone(),
-                actual: format!("a file of {} bytes", m.len()),
-            });
+            // The stored copy was altered. Move it to quarantine/ (kept as evidence of the tampering, and
+            // reported by verify) and store the genuine bytes again, so the simulator can go on recording.
+            self.quarantine(&path, &name)?;
         }
         if !dir.is_dir() {
             match std::fs::create_dir(&dir) {
@@ -306,7 +352,7 @@ impl EvidenceStore {
             "{}.{}.{}",
             &name[..16],
             std::process::id(),
-            self.tmp_counter.fetch_add(1, Ordering::Relaxed)
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let result = (|| {
             let mut f = OpenOptions::new()
@@ -326,10 +372,30 @@ impl EvidenceStore {
         result.map(|()| name)
     }
 
+    /// Moves an altered object to `quarantine/<sha256>.<unix nanos>`.
+    fn quarantine(&self, path: &Path, name: &str) -> Result<(), EvidenceError> {
+        let q = self.root.join(QUARANTINE);
+        std::fs::create_dir_all(&q).map_err(io_err(&q))?;
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let target = q.join(format!("{name}.{nanos}"));
+        std::fs::rename(path, &target).map_err(io_err(&target))?;
+        sync_dir(&q)?;
+        if let Some(parent) = path.parent() {
+            sync_dir(parent)?;
+        }
+        Ok(())
+    }
+
     /// Appends one manifest line durably (fsync) — a simulator calls this BEFORE it answers.
     pub fn record(&self, entry: &ManifestEntry) -> Result<(), EvidenceError> {
         let my_seq = {
-            let mut a = self.appender.lock().unwrap_or_else(|p| p.into_inner());
+            let mut a = self
+                .shared
+                .appender
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             let mut line = serde_json::to_vec(&ChainedEntry {
                 entry,
                 prev: &a.last_hash,
@@ -350,7 +416,7 @@ impl EvidenceStore {
 
     /// Group commit: returns once line `seq` is durable; one caller fsyncs for everybody waiting.
     fn sync_upto(&self, seq: u64) -> Result<(), EvidenceError> {
-        let mut s = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.shared.sync.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if s.synced >= seq {
                 return Ok(());
@@ -358,24 +424,32 @@ impl EvidenceStore {
             if !s.syncing {
                 break;
             }
-            s = self.synced_cv.wait(s).unwrap_or_else(|p| p.into_inner());
+            s = self
+                .shared
+                .synced_cv
+                .wait(s)
+                .unwrap_or_else(|p| p.into_inner());
         }
         s.syncing = true;
         drop(s);
         // Everything written so far is covered by this fsync.
         let (target, file) = {
-            let a = self.appender.lock().unwrap_or_else(|p| p.into_inner());
+            let a = self
+                .shared
+                .appender
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             (a.written, a.file.try_clone())
         };
         let res = file
             .and_then(|f| f.sync_data())
             .map_err(io_err(&self.manifest_path));
-        let mut s = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.shared.sync.lock().unwrap_or_else(|p| p.into_inner());
         s.syncing = false;
         if res.is_ok() {
             s.synced = s.synced.max(target);
         }
-        self.synced_cv.notify_all();
+        self.shared.synced_cv.notify_all();
         res
     }
 
@@ -589,12 +663,18 @@ pub struct VerifyReport {
     /// Entry lines whose chain link does not match the line before (damage: a line removed, inserted or
     /// edited).
     pub chain_breaks: Vec<BadLine>,
+    /// The SHA-256 of the last entry line ([`GENESIS`] when there is none): compare it with the head quoted
+    /// in a report to detect an edited last line.
+    pub head: String,
     /// Torn manifest lines: writes cut short by a crash, never acknowledged (not damage).
     pub torn_lines: Vec<BadLine>,
     /// Objects no manifest entry names: stored just before a crash, before their entry (not damage).
     pub unreferenced: Vec<String>,
     /// Files in `objects/` that are not named like objects (not damage, but not ours either).
     pub foreign: Vec<PathBuf>,
+    /// Altered objects that a later `put` of the genuine bytes moved to `quarantine/` (damage: evidence was
+    /// tampered with, even though the object is intact again).
+    pub quarantined: Vec<PathBuf>,
 }
 
 impl VerifyReport {
@@ -603,17 +683,19 @@ impl VerifyReport {
         !(self.missing.is_empty()
             && self.altered.is_empty()
             && self.bad_lines.is_empty()
-            && self.chain_breaks.is_empty())
+            && self.chain_breaks.is_empty()
+            && self.quarantined.is_empty())
     }
 
     /// A human summary, one problem a line.
     pub fn render(&self) -> String {
         let mut s = format!(
-            "evidence {}: {} manifest entries, {} objects, {} bytes hashed\n",
+            "evidence {}: {} manifest entries, {} objects, {} bytes hashed, head {}\n",
             self.root.display(),
             self.entries,
             self.objects,
-            self.bytes
+            self.bytes,
+            self.head
         );
         for p in &self.missing {
             s += &format!(
@@ -641,6 +723,12 @@ impl VerifyReport {
         }
         for u in &self.unreferenced {
             s += &format!("unreferenced {u}: stored but not recorded (a crash between the two)\n");
+        }
+        for f in &self.quarantined {
+            s += &format!(
+                "QUARANTINE {}: an altered copy found and replaced by the genuine bytes\n",
+                f.display()
+            );
         }
         for f in &self.foreign {
             s += &format!("foreign   {}: not an evidence object\n", f.display());
@@ -676,6 +764,11 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
         root: root.clone(),
         entries: manifest.entries.len(),
         chain_breaks: manifest.chain_breaks.clone(),
+        head: manifest
+            .line_hashes
+            .last()
+            .cloned()
+            .unwrap_or_else(|| GENESIS.to_string()),
         ..VerifyReport::default()
     };
     for b in manifest.bad_lines {
@@ -721,6 +814,11 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
         }
     }
     report.objects = on_disk.len();
+    if let Ok(rd) = std::fs::read_dir(root.join(QUARANTINE)) {
+        let mut q: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        q.sort();
+        report.quarantined = q;
+    }
 
     let mut referenced = std::collections::BTreeSet::new();
     let mut seen_problem = std::collections::BTreeSet::new();
@@ -887,6 +985,12 @@ mod tests {
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_709_210_096_007);
         assert_eq!(rfc3339(t), "2024-02-29T12:34:56.007Z");
         assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_store_is_shared_between_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<EvidenceStore>();
     }
 
     #[test]

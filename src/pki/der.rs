@@ -98,8 +98,9 @@ pub struct CertInfo<'a> {
     pub subject: Name,
     /// The subject key identifier extension (2.5.29.14), if present.
     pub subject_key_id: Option<Vec<u8>>,
-    /// The basic constraints say this is a CA (2.5.29.19, cA = TRUE).
-    pub is_ca: bool,
+    /// The basic constraints extension (2.5.29.19): `Some(true)` for a CA, `Some(false)` for an end entity,
+    /// `None` when absent (old version 1 roots have none).
+    pub is_ca: Option<bool>,
 }
 
 /// One TLV: its tag, its content and the whole encoding.
@@ -310,7 +311,7 @@ pub fn parse_certificate(der: &[u8]) -> Option<CertInfo<'_>> {
     let (subject, r) = expect(r, 0x30)?;
     let (_spki, mut r) = expect(r, 0x30)?;
     let mut subject_key_id = None;
-    let mut is_ca = false;
+    let mut is_ca = None;
     while !r.is_empty() {
         let (t, rest) = tlv(r)?;
         r = rest;
@@ -333,7 +334,10 @@ pub fn parse_certificate(der: &[u8]) -> Option<CertInfo<'_>> {
                 }
                 [2, 5, 29, 19] => {
                     if let Some((seq, _)) = expect(value.content, 0x30) {
-                        is_ca = matches!(expect(seq.content, 0x01), Some((b, _)) if b.content.first().is_some_and(|&v| v != 0));
+                        is_ca = Some(matches!(
+                            expect(seq.content, 0x01),
+                            Some((b, _)) if b.content.first().is_some_and(|&v| v != 0)
+                        ));
                     }
                 }
                 _ => {}

@@ -271,7 +271,18 @@ impl Pki {
 
     /// Reads and parses every file.
     fn check(&self) -> Result<(), PkiError> {
-        self.ca_certs()?;
+        for c in self.ca_certs()? {
+            if der::parse_certificate(&c).and_then(|i| i.is_ca) == Some(false) {
+                return Err(config(
+                    &self.ca_cert,
+                    format!(
+                        "holds a certificate that is not a CA ({}): the trusted file must hold CA certificates \
+                         (were two files swapped?)",
+                        subject_of(&c).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
         read_certs(&self.server_cert)?;
         read_key(&self.server_key)?;
         read_certs(&self.client_cert)?;
@@ -418,9 +429,16 @@ fn read_pem(path: &Path) -> Result<Vec<u8>, PkiError> {
     Ok(buf)
 }
 
-/// The certificates of a PEM file, in order; at least one.
+/// The certificates of a PEM file, in order; at least one. A file holding one DER certificate (`.cer`,
+/// `.der`, as the IGC-Santé CA certificates are distributed) is accepted too.
 pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
     let pem = read_pem(path)?;
+    if pem.first() == Some(&0x30) {
+        if der::parse_certificate(&pem).is_some() {
+            return Ok(vec![CertificateDer::from(pem)]);
+        }
+        return Err(config(path, binary_hint("certificate")));
+    }
     let mut out = Vec::new();
     for c in CertificateDer::pem_slice_iter(&pem) {
         let c = c.map_err(|e| config(path, format!("not valid PEM: {e}")))?;
@@ -441,13 +459,26 @@ pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError>
     Ok(out)
 }
 
+/// What to do with a binary file where PEM was expected: IGC-Santé certificates and keys often come as a
+/// PKCS#12 (`.p12`) file.
+fn binary_hint(what: &str) -> String {
+    format!(
+        "binary content, not a PEM {what} (a PKCS#12 .p12 file?): extract PEM files with \
+         `openssl pkcs12 -in FILE.p12 -nokeys -out cert.pem` and \
+         `openssl pkcs12 -in FILE.p12 -nocerts -nodes -out key.pem`"
+    )
+}
+
 /// The private key of a PEM file (PKCS#8, PKCS#1 RSA or SEC1 EC).
 pub fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, PkiError> {
     let pem = read_pem(path)?;
+    if pem.first() == Some(&0x30) {
+        return Err(config(path, binary_hint("private key")));
+    }
     PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
         config(
             path,
-            format!("no usable private key (expected PEM `PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`): {e}"),
+            format!("no usable private key (expected PEM `PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`; an encrypted key must be decrypted first: `openssl pkey -in KEY -out key.pem`): {e}"),
         )
     })
 }
@@ -656,6 +687,8 @@ impl Leaf {
             }
         }
         p.distinguished_name = dn;
+        // basicConstraints CA:FALSE, as in IGC-Santé end-entity certificates (RFC 5280 §4.2.1.9).
+        p.is_ca = IsCa::ExplicitNoCa;
         p.use_authority_key_identifier_extension = true;
         let (from, to) = validity(3);
         p.not_before = rcgen::date_time_ymd(from.y, from.m, from.d);
