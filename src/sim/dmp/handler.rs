@@ -267,7 +267,8 @@ impl Handler {
                 _ => Response { status: 0, content_type: String::new(), body: Vec::new() },
             },
         };
-        let normal = response.status == 0;
+        // A dropped connection answers nothing and changes nothing (the request is still recorded).
+        let normal = response.status == 0 && fault != Some(Fault::Drop);
 
         // Record the request durably with its findings, and the findings log.
         let mut all: Vec<Finding> = wire_findings.clone();
@@ -285,6 +286,9 @@ impl Handler {
         // Dispatch (registry changes happen here, under the lock, only on a normal answer).
         if normal {
             response = self.dispatch(tx, &doc, &split, &sha, &results, &wire_findings, iti57_changes, relates.as_deref());
+        }
+        if fault == Some(Fault::Drop) {
+            return Outcome::Drop;
         }
         if let Err(e) = self.evidence.store(&exchange, endpoint, Direction::Response, None, &response.body, Vec::new()) {
             return Outcome::Respond(wire::fault(FaultCode::Receiver, None, &format!("Le simulateur n'a pas pu enregistrer la réponse : {e}"), &format!("The simulator could not record the response: {e}"), &[]), None);
