@@ -75,16 +75,22 @@ pub fn variant(n: u64, pad: usize) -> (Vec<u8>, String) {
     let s = s
         .replace(&format!("{FIXTURE_UID}\""), &format!("{uid}\""))
         .replace(&format!("{FIXTURE_UID}.1\""), &format!("{uid}.1\""));
+    let doc_uid = String::from_utf8(old_doc.clone())
+        .expect("utf-8 cda")
+        .replace(&format!("{FIXTURE_UID}\""), &format!("{uid}\""));
     let doc_new = {
-        let d = String::from_utf8(old_doc.clone()).expect("utf-8 cda");
-        let mut d = d.replace(&format!("{FIXTURE_UID}\""), &format!("{uid}\""));
+        let mut d = doc_uid.clone();
         if d.len() < pad {
             let fill = "x".repeat(pad - d.len());
-            d = d.replacen("</ClinicalDocument>", &format!("<!-- {fill} --></ClinicalDocument>"), 1);
+            d = d.replacen(
+                "</ClinicalDocument>",
+                &format!("<!-- {fill} --></ClinicalDocument>"),
+                1,
+            );
         }
         d
     };
-    let s = s.replace(&String::from_utf8(old_doc.clone()).expect("utf-8"), &doc_new);
+    let s = s.replacen(&doc_uid, &doc_new, 1);
     // The CDA as modified in the metadata (the uniqueId replacement above already touched it).
     let s = s
         .replacen(&old_hash, &sha1_hex(doc_new.as_bytes()), 1)
@@ -216,7 +222,10 @@ impl Client {
         while !buf.ends_with(b"\r\n\r\n") {
             let n = self.tls.read(&mut byte)?;
             if n == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed",
+                ));
             }
             buf.push(byte[0]);
         }
@@ -230,7 +239,9 @@ impl Client {
             head.lines()
                 .find_map(|l| {
                     let (k, v) = l.split_once(':')?;
-                    k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                    k.trim()
+                        .eq_ignore_ascii_case(name)
+                        .then(|| v.trim().to_string())
                 })
                 .unwrap_or_default()
         };
@@ -314,10 +325,20 @@ fn the_valid_fixture_is_accepted_and_findings_have_no_failure() {
     let d = Direct::new(false);
     let (status, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("ResponseStatusType:Success"), "{body}\n{}", d.findings());
-    assert!(!d.findings().contains("\"verdict\":\"fail\""), "{}", d.findings());
+    assert!(
+        body.contains("ResponseStatusType:Success"),
+        "{body}\n{}",
+        d.findings()
+    );
+    assert!(
+        !d.findings().contains("\"verdict\":\"fail\""),
+        "{}",
+        d.findings()
+    );
     // DMP-VIHF-013 is never a pass: "not verified" info.
-    assert!(d.findings().contains("\"requirement\":\"DMP-VIHF-013\",\"verdict\":\"info\""));
+    assert!(d
+        .findings()
+        .contains("\"requirement\":\"DMP-VIHF-013\",\"verdict\":\"info\""));
     // A second deposit of the same uniqueId is a duplicate.
     let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
     assert!(body.contains("XDSDuplicateUniqueIdInRegistry"), "{body}");
@@ -362,10 +383,14 @@ fn each_rule_violation_gives_its_finding_and_the_ihe_error() {
         let (status, answer) = d.send(path, &ct, fresh(body.as_bytes()));
         let f = d.findings();
         if !fails(&f, rule) {
-            problems.push(format!("{rule} ({what}): no failing finding; findings:\n{f}"));
+            problems.push(format!(
+                "{rule} ({what}): no failing finding; findings:\n{f}"
+            ));
         }
         if !answer.contains(expect) || answer.contains("ResponseStatusType:Success") {
-            problems.push(format!("{rule} ({what}): HTTP {status}, expected «{expect}» in:\n{answer}"));
+            problems.push(format!(
+                "{rule} ({what}): HTTP {status}, expected «{expect}» in:\n{answer}"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
@@ -401,17 +426,32 @@ fn unsigned_ok_relaxes_only_the_vihf_signature_and_the_xades_entry() {
     assert!(body.contains("ResponseStatusType:Success"), "{body}");
     assert!(fails(&d.findings(), "DMP-VIHF-013") && fails(&d.findings(), "DMP-TX-016"));
     // Anything else is still refused.
-    let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(fx.replace(">urn:dmp<", ">x<").as_bytes()));
+    let (_, body) = d.send(
+        dmp::REPOSITORY_PATH,
+        MTOM_CT,
+        fresh(fx.replace(">urn:dmp<", ">x<").as_bytes()),
+    );
     assert!(body.contains("wsse:FailedAuthentication"), "{body}");
 }
 
 #[test]
 fn garbage_and_non_mtom_get_a_clear_soap_fault() {
     let d = Direct::new(false);
-    let (status, body) = d.send(dmp::REPOSITORY_PATH, "application/soap+xml", b"<not-closed".to_vec());
+    let (status, body) = d.send(
+        dmp::REPOSITORY_PATH,
+        "application/soap+xml",
+        b"<not-closed".to_vec(),
+    );
     assert_eq!(status, 400);
-    assert!(body.contains("<soap:Fault>") && body.contains("SOAP 1.2"), "{body}");
-    let (status, body) = d.send(dmp::REPOSITORY_PATH, "multipart/related; boundary=\"x\"", b"no boundary here".to_vec());
+    assert!(
+        body.contains("<soap:Fault>") && body.contains("SOAP 1.2"),
+        "{body}"
+    );
+    let (status, body) = d.send(
+        dmp::REPOSITORY_PATH,
+        "multipart/related; boundary=\"x\"",
+        b"no boundary here".to_vec(),
+    );
     assert_eq!(status, 400);
     assert!(body.contains("<soap:Fault>"), "{body}");
 }
@@ -420,16 +460,28 @@ fn garbage_and_non_mtom_get_a_clear_soap_fault() {
 fn injected_faults_answer_the_next_matching_request() {
     let d = Direct::new(false);
     let f = &d.h.faults;
-    f.next(Matcher::Transaction(Transaction::Iti41), Fault::RegistryError("XDSRegistryBusy".into()));
+    f.next(
+        Matcher::Transaction(Transaction::Iti41),
+        Fault::RegistryError("XDSRegistryBusy".into()),
+    );
     let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
-    assert!(body.contains("XDSRegistryBusy") && body.contains("ResponseStatusType:Failure"), "{body}");
+    assert!(
+        body.contains("XDSRegistryBusy") && body.contains("ResponseStatusType:Failure"),
+        "{body}"
+    );
     f.next(Matcher::Any, Fault::Http(503));
-    assert_eq!(d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture())).0, 503);
+    assert_eq!(
+        d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture())).0,
+        503
+    );
     f.next(Matcher::Any, Fault::SoapFault);
     let (s, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
     assert!(s == 500 && body.contains("soap:Receiver"), "{body}");
     f.next(Matcher::Any, Fault::Drop);
-    assert_eq!(d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture())).0, 0);
+    assert_eq!(
+        d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture())).0,
+        0
+    );
     // The faulted requests registered nothing: the real deposit still succeeds.
     let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
     assert!(body.contains("ResponseStatusType:Success"), "{body}");
@@ -453,11 +505,18 @@ fn curl_posts_an_mtom_iti41_with_its_client_certificate() {
         .arg(&sim.pki.client_key)
         .args(["-H", &format!("Content-Type: {MTOM_CT}"), "--data-binary"])
         .arg(format!("@{}", body.display()))
-        .arg(sim.url(Transaction::Iti41).replace("127.0.0.1", "localhost"))
+        .arg(
+            sim.url(Transaction::Iti41)
+                .replace("127.0.0.1", "localhost"),
+        )
         .output()
         .expect("curl");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("ResponseStatusType:Success"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("ResponseStatusType:Success"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("ProvideAndRegisterDocumentSet-bResponse"));
     let state = sim.state.clone();
     let _keep = sim.stop();
@@ -473,7 +532,14 @@ fn openssl_s_client_without_a_client_certificate_is_refused() {
     }
     let sim = Sim::start(false);
     let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &sim.addr().to_string(), "-servername", "localhost", "-CAfile"])
+        .args([
+            "s_client",
+            "-connect",
+            &sim.addr().to_string(),
+            "-servername",
+            "localhost",
+            "-CAfile",
+        ])
         .arg(&sim.pki.ca_cert)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -481,15 +547,30 @@ fn openssl_s_client_without_a_client_certificate_is_refused() {
         .spawn()
         .expect("openssl");
     if let Some(mut i) = child.stdin.take() {
-        let _ = i.write_all(b"POST /dmp/repository HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+        let _ = i.write_all(
+            b"POST /dmp/repository HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n",
+        );
         // Keep stdin open a moment: TLS 1.3 refuses the missing certificate after the client's Finished,
         // and s_client must still be reading to print the server's alert.
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     let out = child.wait_with_output().expect("openssl output");
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!all.contains("HTTP/1.1 "), "no HTTP answer without a client certificate:\n{all}");
-    eprintln!("openssl s_client without a client certificate:\n{}", all.lines().filter(|l| l.contains("alert") || l.contains("error")).collect::<Vec<_>>().join("\n"));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !all.contains("HTTP/1.1 "),
+        "no HTTP answer without a client certificate:\n{all}"
+    );
+    eprintln!(
+        "openssl s_client without a client certificate:\n{}",
+        all.lines()
+            .filter(|l| l.contains("alert") || l.contains("error"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     // The refusal is a DMP-SOAP-011 finding.
     let mut ok = false;
     for _ in 0..50 {
@@ -539,8 +620,16 @@ fn python_client_deposits_queries_retrieves_masks_and_queries_again() {
         .arg(FIXTURE_UID)
         .output()
         .expect("python3");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}\nfindings:\n{}", sim.findings());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{text}\nfindings:\n{}",
+        sim.findings()
+    );
     assert!(text.contains("OK hidden after mask"), "{text}");
     sim.stop();
 }
@@ -562,18 +651,20 @@ fn sigkill_during_deposits_then_restart_keeps_every_acknowledged_deposit() {
     }
     let spawn = || {
         let _ = std::fs::remove_file(&endpoints);
-        let child = Command::new(env!("CARGO_BIN_EXE_dui-conform"))
-            .args(["serve", "--state-dir"])
-            .arg(&state)
-            .arg("--endpoints-file")
-            .arg(&endpoints)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("serve");
+        let child = Guard(
+            Command::new(env!("CARGO_BIN_EXE_dui-conform"))
+                .args(["serve", "--state-dir"])
+                .arg(&state)
+                .arg("--endpoints-file")
+                .arg(&endpoints)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("serve"),
+        );
         for _ in 0..200 {
             if let Ok(t) = std::fs::read_to_string(&endpoints) {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&t) {
-                    return (Guard(child), v);
+                    return (child, v);
                 }
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -585,7 +676,11 @@ fn sigkill_during_deposits_then_restart_keeps_every_acknowledged_deposit() {
     let cfg = pki.client_config().expect("client config");
     let addr_of = |ep: &serde_json::Value| -> SocketAddr {
         let url = ep["dmp"]["iti41"].as_str().expect("url");
-        let hostport = url.trim_start_matches("https://").split('/').next().expect("host");
+        let hostport = url
+            .trim_start_matches("https://")
+            .split('/')
+            .next()
+            .expect("host");
         hostport.parse().expect("addr")
     };
     let addr = addr_of(&ep);
@@ -595,7 +690,9 @@ fn sigkill_during_deposits_then_restart_keeps_every_acknowledged_deposit() {
         let acked = acked.clone();
         let cfg = cfg.clone();
         std::thread::spawn(move || {
-            let Ok(mut c) = Client::connect(addr, cfg) else { return };
+            let Ok(mut c) = Client::connect(addr, cfg) else {
+                return;
+            };
             for n in 0..10_000u64 {
                 let (body, uid) = variant(n, 0);
                 match c.post(dmp::REPOSITORY_PATH, MTOM_CT, &body) {
@@ -609,7 +706,10 @@ fn sigkill_during_deposits_then_restart_keeps_every_acknowledged_deposit() {
         })
     };
     while acked.lock().expect("lock").len() < 10 {
-        assert!(!writer.is_finished(), "the writer stopped before 10 deposits");
+        assert!(
+            !writer.is_finished(),
+            "the writer stopped before 10 deposits"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let _ = child.0.kill(); // SIGKILL
@@ -618,18 +718,34 @@ fn sigkill_during_deposits_then_restart_keeps_every_acknowledged_deposit() {
     let acked = acked.lock().expect("lock").clone();
     assert!(acked.len() >= 10);
     let report = dui_conform::evidence::verify(&state).expect("verify");
-    assert!(report.missing.is_empty() && report.altered.is_empty(), "{}", report.render());
+    assert!(
+        report.missing.is_empty() && report.altered.is_empty(),
+        "{}",
+        report.render()
+    );
     // Restart and ask for every acknowledged document.
     let (child, ep) = spawn();
     let mut c = Client::connect(addr_of(&ep), cfg).expect("connect");
     let body = find_documents(None);
     let r = c
-        .post(dmp::REGISTRY_PATH, "application/soap+xml; charset=UTF-8", &body)
+        .post(
+            dmp::REGISTRY_PATH,
+            "application/soap+xml; charset=UTF-8",
+            &body,
+        )
         .expect("query");
     let text = r.text();
-    let missing: Vec<_> = acked.iter().filter(|u| !text.contains(&format!("value=\"{u}\""))).collect();
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|u| !text.contains(&format!("value=\"{u}\"")))
+        .collect();
     drop(child);
-    assert!(missing.is_empty(), "{} of {} acknowledged deposits lost: {missing:?}", missing.len(), acked.len());
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged deposits lost: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
 }
 
 /// Load: ITI-41 deposits of a 50 KB CDA over mutual TLS with keep-alive, full validation. Prints
@@ -638,15 +754,25 @@ fn sigkill_during_deposits_then_restart_keeps_every_acknowledged_deposit() {
 #[test]
 #[ignore]
 fn load_iti41_50kb_over_mutual_tls() {
-    let secs: u64 = std::env::var("DMP_LOAD_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
-    let clients: u64 = std::env::var("DMP_LOAD_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+    let secs: u64 = std::env::var("DMP_LOAD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let clients: u64 = std::env::var("DMP_LOAD_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
     let sim = Sim::start(false);
     let cfg = sim.pki.client_config().expect("client");
     let addr = sim.addr();
     // Pre-built requests (the generator's cost is not the server's).
     let per = 4000 / clients;
     let bodies: Vec<Vec<Vec<u8>>> = (0..clients)
-        .map(|c| (0..per).map(|i| variant(c * 100_000 + i, 50_000).0).collect())
+        .map(|c| {
+            (0..per)
+                .map(|i| variant(c * 100_000 + i, 50_000).0)
+                .collect()
+        })
         .collect();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     let t0 = std::time::Instant::now();
@@ -663,14 +789,21 @@ fn load_iti41_50kb_over_mutual_tls() {
                     }
                     let t = std::time::Instant::now();
                     let r = c.post(dmp::REPOSITORY_PATH, MTOM_CT, &b).expect("post");
-                    assert!(r.text().contains("ResponseStatusType:Success"), "{}", r.text());
+                    assert!(
+                        r.text().contains("ResponseStatusType:Success"),
+                        "{}",
+                        r.text()
+                    );
                     lat.push(t.elapsed());
                 }
                 lat
             })
         })
         .collect();
-    let mut lat: Vec<std::time::Duration> = handles.into_iter().flat_map(|h| h.join().expect("join")).collect();
+    let mut lat: Vec<std::time::Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("join"))
+        .collect();
     let elapsed = t0.elapsed();
     lat.sort();
     let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];

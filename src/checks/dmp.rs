@@ -208,8 +208,9 @@ pub struct Wire<'a, 'i> {
 }
 
 fn child<'a, 'i>(n: Node<'a, 'i>, ns: &str, name: &str) -> Option<Node<'a, 'i>> {
-    n.children()
-        .find(|c| c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == name)
+    n.children().find(|c| {
+        c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == name
+    })
 }
 
 fn children<'a, 'i: 'a>(
@@ -217,8 +218,9 @@ fn children<'a, 'i: 'a>(
     ns: &'a str,
     name: &'a str,
 ) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
-    n.children()
-        .filter(move |c| c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == name)
+    n.children().filter(move |c| {
+        c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == name
+    })
 }
 
 fn text<'a>(n: Node<'a, '_>) -> &'a str {
@@ -284,7 +286,11 @@ impl<'a, 'i> Envelope<'a, 'i> {
 
 /// Media type (lower case, no parameters) of a Content-Type value.
 pub fn media_type(ct: &str) -> String {
-    ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// DMP-SOAP-010…018 and DMP-TX-010/012: the envelope, its headers and the body shape.
@@ -297,7 +303,11 @@ pub fn check_soap(w: &Wire<'_, '_>, sink: &mut Sink) {
     // DMP-SOAP-010: SOAP 1.2 namespace; application/soap+xml for non-MTOM requests.
     sink.check("DMP-SOAP-010");
     if root.tag_name().name() != "Envelope" || ns != NS_SOAP12 {
-        let what = if ns == NS_SOAP11 { "SOAP 1.1" } else { "non SOAP" };
+        let what = if ns == NS_SOAP11 {
+            "SOAP 1.1"
+        } else {
+            "non SOAP"
+        };
         sink.violation(
             "DMP-SOAP-010",
             root,
@@ -333,7 +343,10 @@ pub fn check_soap(w: &Wire<'_, '_>, sink: &mut Sink) {
             sink.violation(
                 "DMP-SOAP-011",
                 At::Nowhere,
-                msg!("Version TLS {v} : TLS 1.2 minimum", "TLS version {v}: TLS 1.2 or higher"),
+                msg!(
+                    "Version TLS {v} : TLS 1.2 minimum",
+                    "TLS version {v}: TLS 1.2 or higher"
+                ),
             );
         }
     }
@@ -380,7 +393,10 @@ pub fn check_soap(w: &Wire<'_, '_>, sink: &mut Sink) {
             sink.violation(
                 "DMP-SOAP-012",
                 env.header.unwrap_or(root),
-                msg!("En-tête wsa:MessageID absent", "Missing wsa:MessageID header"),
+                msg!(
+                    "En-tête wsa:MessageID absent",
+                    "Missing wsa:MessageID header"
+                ),
             );
         }
         Some(m) => {
@@ -472,17 +488,13 @@ pub fn check_soap(w: &Wire<'_, '_>, sink: &mut Sink) {
             Transaction::Iti18 | Transaction::Iti57 => "registry",
         };
         if served_by(t) != served_by(e) {
-            sink.violation(
-                "DMP-TX-010",
-                env.action.unwrap_or(root),
-                {
-                    let (tn, se, p, st) = (t.name(), served_by(e), &w.http.path, served_by(t));
-                    msg!(
-                        "{tn} envoyée au service {se} ({p}) : elle relève du service {st}",
-                        "{tn} sent to the {se} service ({p}): it belongs to the {st} service"
-                    )
-                },
-            );
+            sink.violation("DMP-TX-010", env.action.unwrap_or(root), {
+                let (tn, se, p, st) = (t.name(), served_by(e), &w.http.path, served_by(t));
+                msg!(
+                    "{tn} envoyée au service {se} ({p}) : elle relève du service {st}",
+                    "{tn} sent to the {se} service ({p}): it belongs to the {st} service"
+                )
+            });
         }
     }
 
@@ -617,7 +629,8 @@ fn check_iti41_body(env: &Envelope<'_, '_>, root: Node<'_, '_>, sink: &mut Sink)
     // The documents follow the metadata.
     let mut seen_doc = false;
     for c in p.children().filter(Node::is_element) {
-        let is_doc = c.tag_name().namespace() == Some(fxds::NS_XDSB) && c.tag_name().name() == "Document";
+        let is_doc =
+            c.tag_name().namespace() == Some(fxds::NS_XDSB) && c.tag_name().name() == "Document";
         if is_doc {
             seen_doc = true;
         } else if seen_doc {
@@ -683,13 +696,18 @@ fn check_iti18_body(env: &Envelope<'_, '_>, root: Node<'_, '_>, sink: &mut Sink)
         sink.violation(
             "DMP-SOAP-016",
             env.payload.or(env.body).unwrap_or(root),
-            msg!("Corps ITI-18 sans query:AdhocQueryRequest", "ITI-18 body without query:AdhocQueryRequest"),
+            msg!(
+                "Corps ITI-18 sans query:AdhocQueryRequest",
+                "ITI-18 body without query:AdhocQueryRequest"
+            ),
         );
         return;
     }
     let Some(p) = env.payload else { return };
     match child(p, NS_QUERY, "ResponseOption") {
-        Some(o) if o.attribute("returnType") == Some("LeafClass") || o.attribute("returnType") == Some("ObjectRef") => {}
+        Some(o)
+            if o.attribute("returnType") == Some("LeafClass")
+                || o.attribute("returnType") == Some("ObjectRef") => {}
         o => {
             sink.violation(
                 "DMP-SOAP-016",
@@ -725,7 +743,9 @@ fn check_iti18_body(env: &Envelope<'_, '_>, root: Node<'_, '_>, sink: &mut Sink)
     let get = |n: &str| slots.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     if id == query_id::FIND_DOCUMENTS {
         match get("$XDSDocumentEntryPatientId") {
-            Some(v) if v.len() == 1 && v[0].trim().starts_with('\'') && v[0].trim().ends_with('\'') => {}
+            Some(v)
+                if v.len() == 1 && v[0].trim().starts_with('\'') && v[0].trim().ends_with('\'') => {
+            }
             _ => {
                 sink.violation(
                     "DMP-SOAP-016",
@@ -800,7 +820,11 @@ struct Attr<'a, 'i> {
 fn vihf_attrs<'a, 'i>(assertion: Node<'a, 'i>) -> Vec<Attr<'a, 'i>> {
     assertion
         .descendants()
-        .filter(|n| n.is_element() && n.tag_name().namespace() == Some(NS_SAML2) && n.tag_name().name() == "Attribute")
+        .filter(|n| {
+            n.is_element()
+                && n.tag_name().namespace() == Some(NS_SAML2)
+                && n.tag_name().name() == "Attribute"
+        })
         .map(|n| Attr {
             name: n.attribute("Name").unwrap_or(""),
             values: children(n, NS_SAML2, "AttributeValue").collect(),
@@ -811,7 +835,11 @@ fn vihf_attrs<'a, 'i>(assertion: Node<'a, 'i>) -> Vec<Attr<'a, 'i>> {
 
 /// JDV_J61 (20240927120000) codes of the `SA` family: SA01–SA61, SA63–SA65, SA68, SA69.
 fn in_j61(code: &str) -> bool {
-    let Some(n) = code.strip_prefix("SA").filter(|d| d.len() == 2).and_then(|d| d.parse::<u32>().ok()) else {
+    let Some(n) = code
+        .strip_prefix("SA")
+        .filter(|d| d.len() == 2)
+        .and_then(|d| d.parse::<u32>().ok())
+    else {
         return false;
     };
     matches!(n, 1..=61 | 63..=65 | 68 | 69)
@@ -821,32 +849,47 @@ fn in_j61(code: &str) -> bool {
 pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
     let env = Envelope::of(w.envelope);
     let Some(a) = env.assertion else {
-        for r in [
-            "DMP-VIHF-010",
-            "DMP-VIHF-013",
-            "DMP-VIHF-016",
-        ] {
-            sink.not_applicable(r, msg!("Pas de VIHF (voir DMP-SOAP-018)", "No VIHF (see DMP-SOAP-018)"));
+        for r in ["DMP-VIHF-010", "DMP-VIHF-013", "DMP-VIHF-016"] {
+            sink.not_applicable(
+                r,
+                msg!(
+                    "Pas de VIHF (voir DMP-SOAP-018)",
+                    "No VIHF (see DMP-SOAP-018)"
+                ),
+            );
         }
         return;
     };
     // 010
     sink.check("DMP-VIHF-010");
     if a.attribute("Version") != Some("2.0") {
-        sink.violation("DMP-VIHF-010", a, msg!("Assertion sans Version=\"2.0\"", "Assertion without Version=\"2.0\""));
+        sink.violation(
+            "DMP-VIHF-010",
+            a,
+            msg!(
+                "Assertion sans Version=\"2.0\"",
+                "Assertion without Version=\"2.0\""
+            ),
+        );
     }
     let id = a.attribute("ID").unwrap_or("");
     if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
         sink.violation(
             "DMP-VIHF-010",
             a,
-            msg!("Assertion/@ID absent ou non xs:ID (« {id} »)", "Assertion/@ID missing or not an xs:ID (\"{id}\")"),
+            msg!(
+                "Assertion/@ID absent ou non xs:ID (« {id} »)",
+                "Assertion/@ID missing or not an xs:ID (\"{id}\")"
+            ),
         );
     } else if w.state.duplicate_assertion_id {
         sink.violation(
             "DMP-VIHF-010",
             At::Attr(a, "ID"),
-            msg!("Assertion/@ID « {id} » déjà reçu : un VIHF a un ID unique", "Assertion/@ID \"{id}\" already received: a VIHF has a unique ID"),
+            msg!(
+                "Assertion/@ID « {id} » déjà reçu : un VIHF a un ID unique",
+                "Assertion/@ID \"{id}\" already received: a VIHF has a unique ID"
+            ),
         );
     }
     let ii = a.attribute("IssueInstant").unwrap_or("");
@@ -854,7 +897,10 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
         sink.violation(
             "DMP-VIHF-010",
             a,
-            msg!("IssueInstant « {ii} » : xs:dateTime UTC attendu (…Z)", "IssueInstant \"{ii}\": UTC xs:dateTime expected (…Z)"),
+            msg!(
+                "IssueInstant « {ii} » : xs:dateTime UTC attendu (…Z)",
+                "IssueInstant \"{ii}\": UTC xs:dateTime expected (…Z)"
+            ),
         );
     }
     // 011 / 012
@@ -864,7 +910,11 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
     const FMT_TYPO: &str = "urn:oasis:names:tc:SAML:1.1:nameidformat:X509SubjectName";
     match child(a, NS_SAML2, "Issuer") {
         None => {
-            sink.violation("DMP-VIHF-011", a, msg!("saml2:Issuer absent", "Missing saml2:Issuer"));
+            sink.violation(
+                "DMP-VIHF-011",
+                a,
+                msg!("saml2:Issuer absent", "Missing saml2:Issuer"),
+            );
         }
         Some(i) => {
             let f = i.attribute("Format").unwrap_or("");
@@ -872,7 +922,10 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
                 sink.violation(
                     "DMP-VIHF-011",
                     i,
-                    msg!("Issuer/@Format « {f} » : {FMT} attendu", "Issuer/@Format \"{f}\": {FMT} expected"),
+                    msg!(
+                        "Issuer/@Format « {f} » : {FMT} attendu",
+                        "Issuer/@Format \"{f}\": {FMT} expected"
+                    ),
                 );
             } else if f == FMT_TYPO {
                 sink.violation(
@@ -935,7 +988,10 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
                 sink.violation(
                     "DMP-VIHF-013",
                     sig,
-                    msg!("CanonicalizationMethod « {c14n} » : c14n exclusive attendue", "CanonicalizationMethod \"{c14n}\": exclusive c14n expected"),
+                    msg!(
+                        "CanonicalizationMethod « {c14n} » : c14n exclusive attendue",
+                        "CanonicalizationMethod \"{c14n}\": exclusive c14n expected"
+                    ),
                 );
             }
             if child(sig, NS_DS, "KeyInfo").is_none() {
@@ -943,7 +999,10 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
                 sink.violation(
                     "DMP-VIHF-013",
                     sig,
-                    msg!("ds:KeyInfo/X509Data/X509Certificate absent", "Missing ds:KeyInfo/X509Data/X509Certificate"),
+                    msg!(
+                        "ds:KeyInfo/X509Data/X509Certificate absent",
+                        "Missing ds:KeyInfo/X509Data/X509Certificate"
+                    ),
                 );
             }
             if !bad {
@@ -963,11 +1022,16 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
                     .unwrap_or("")
             };
             let (sm, dm) = (alg("SignatureMethod"), alg("DigestMethod"));
-            if sm != "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" || dm != "http://www.w3.org/2001/04/xmlenc#sha256" {
+            if sm != "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+                || dm != "http://www.w3.org/2001/04/xmlenc#sha256"
+            {
                 sink.violation(
                     "DMP-VIHF-014",
                     sig,
-                    msg!("Algorithmes de signature {sm} / {dm} : RSA-SHA256 / SHA-256 recommandés", "Signature algorithms {sm} / {dm}: RSA-SHA256 / SHA-256 recommended"),
+                    msg!(
+                        "Algorithmes de signature {sm} / {dm} : RSA-SHA256 / SHA-256 recommandés",
+                        "Signature algorithms {sm} / {dm}: RSA-SHA256 / SHA-256 recommended"
+                    ),
                 );
             }
         }
@@ -976,15 +1040,33 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
     sink.check("DMP-VIHF-015");
     let name_id = child(a, NS_SAML2, "Subject").and_then(|s| child(s, NS_SAML2, "NameID"));
     if name_id.is_none_or(|n| text(n).is_empty()) {
-        sink.violation("DMP-VIHF-015", a, msg!("Subject/NameID absent ou vide", "Subject/NameID missing or empty"));
+        sink.violation(
+            "DMP-VIHF-015",
+            a,
+            msg!(
+                "Subject/NameID absent ou vide",
+                "Subject/NameID missing or empty"
+            ),
+        );
     }
     match child(a, NS_SAML2, "AuthnStatement") {
         None => {
-            sink.violation("DMP-VIHF-015", a, msg!("AuthnStatement absent", "Missing AuthnStatement"));
+            sink.violation(
+                "DMP-VIHF-015",
+                a,
+                msg!("AuthnStatement absent", "Missing AuthnStatement"),
+            );
         }
         Some(s) => {
             if s.attribute("AuthnInstant").is_none() {
-                sink.violation("DMP-VIHF-015", s, msg!("AuthnStatement sans @AuthnInstant", "AuthnStatement without @AuthnInstant"));
+                sink.violation(
+                    "DMP-VIHF-015",
+                    s,
+                    msg!(
+                        "AuthnStatement sans @AuthnInstant",
+                        "AuthnStatement without @AuthnInstant"
+                    ),
+                );
             }
             let cr = s
                 .descendants()
@@ -1002,11 +1084,25 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
     }
     if let Some(c) = child(a, NS_SAML2, "Conditions") {
         if child(c, NS_SAML2, "AudienceRestriction").is_some() {
-            sink.violation("DMP-VIHF-015", c, msg!("Conditions/AudienceRestriction ne doit pas être présent", "Conditions/AudienceRestriction must be absent"));
+            sink.violation(
+                "DMP-VIHF-015",
+                c,
+                msg!(
+                    "Conditions/AudienceRestriction ne doit pas être présent",
+                    "Conditions/AudienceRestriction must be absent"
+                ),
+            );
         }
         if let (Some(nb), Some(na)) = (c.attribute("NotBefore"), c.attribute("NotAfter")) {
             if nb >= na {
-                sink.violation("DMP-VIHF-015", c, msg!("NotBefore {nb} ≥ NotAfter {na}", "NotBefore {nb} ≥ NotAfter {na}"));
+                sink.violation(
+                    "DMP-VIHF-015",
+                    c,
+                    msg!(
+                        "NotBefore {nb} ≥ NotAfter {na}",
+                        "NotBefore {nb} ≥ NotAfter {na}"
+                    ),
+                );
             }
         }
     }
@@ -1034,15 +1130,19 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
         "urn:oasis:names:tc:xacml:2.0:subject:role",
     ];
     for m in MANDATORY {
-        let present = attrs
-            .iter()
-            .find(|x| x.name == *m)
-            .is_some_and(|x| x.values.iter().any(|v| !text(*v).is_empty() || v.has_children()));
+        let present = attrs.iter().find(|x| x.name == *m).is_some_and(|x| {
+            x.values
+                .iter()
+                .any(|v| !text(*v).is_empty() || v.has_children())
+        });
         if !present {
             sink.violation(
                 "DMP-VIHF-016",
                 a,
-                msg!("Attribut VIHF obligatoire « {m} » absent ou vide", "Mandatory VIHF attribute \"{m}\" missing or empty"),
+                msg!(
+                    "Attribut VIHF obligatoire « {m} » absent ou vide",
+                    "Mandatory VIHF attribute \"{m}\" missing or empty"
+                ),
             );
         }
     }
@@ -1053,16 +1153,33 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
         sink.violation(
             "DMP-VIHF-016",
             a,
-            msg!("Attribut VIHF obligatoire « Authentification_Mode » absent", "Mandatory VIHF attribute \"Authentification_Mode\" missing"),
+            msg!(
+                "Attribut VIHF obligatoire « Authentification_Mode » absent",
+                "Mandatory VIHF attribute \"Authentification_Mode\" missing"
+            ),
         );
     }
     // 017
     if let Some(v) = value("VIHF_Version") {
         sink.check("DMP-VIHF-017");
         if v == "3.0" || v == "4.0" {
-            sink.info("DMP-VIHF-017", At::Nowhere, msg!("VIHF_Version {v} (C-01 : 3.0 et 4.0 acceptées)", "VIHF_Version {v} (C-01: 3.0 and 4.0 accepted)"));
+            sink.info(
+                "DMP-VIHF-017",
+                At::Nowhere,
+                msg!(
+                    "VIHF_Version {v} (C-01 : 3.0 et 4.0 acceptées)",
+                    "VIHF_Version {v} (C-01: 3.0 and 4.0 accepted)"
+                ),
+            );
         } else {
-            sink.violation("DMP-VIHF-017", At::Nowhere, msg!("VIHF_Version « {v} » : 3.0 ou 4.0 attendue", "VIHF_Version \"{v}\": 3.0 or 4.0 expected"));
+            sink.violation(
+                "DMP-VIHF-017",
+                At::Nowhere,
+                msg!(
+                    "VIHF_Version « {v} » : 3.0 ou 4.0 attendue",
+                    "VIHF_Version \"{v}\": 3.0 or 4.0 expected"
+                ),
+            );
         }
     }
     // 018 / 019
@@ -1071,10 +1188,23 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
         sink.check("DMP-VIHF-019");
         let v = m.values.first().map(|v| text(*v)).unwrap_or("");
         if !["DIRECTE", "INDIRECTE", "INDIRECTE_RENFORCEE"].contains(&v) {
-            sink.violation("DMP-VIHF-018", m.node, msg!("Authentification_Mode « {v} » : DIRECTE, INDIRECTE ou INDIRECTE_RENFORCEE", "Authentification_Mode \"{v}\": DIRECTE, INDIRECTE or INDIRECTE_RENFORCEE"));
+            sink.violation(
+                "DMP-VIHF-018",
+                m.node,
+                msg!(
+                    "Authentification_Mode « {v} » : DIRECTE, INDIRECTE ou INDIRECTE_RENFORCEE",
+                    "Authentification_Mode \"{v}\": DIRECTE, INDIRECTE or INDIRECTE_RENFORCEE"
+                ),
+            );
         }
         if m.name != "Authentification_Mode" {
-            sink.violation("DMP-VIHF-019", m.node, { let n = m.name; msg!("Nom d'attribut « {n} » : écrire Authentification_Mode (casse ANS)", "Attribute name \"{n}\": write Authentification_Mode (ANS casing)") });
+            sink.violation("DMP-VIHF-019", m.node, {
+                let n = m.name;
+                msg!(
+                    "Nom d'attribut « {n} » : écrire Authentification_Mode (casse ANS)",
+                    "Attribute name \"{n}\": write Authentification_Mode (ANS casing)"
+                )
+            });
         }
     }
     // 020
@@ -1088,7 +1218,14 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
         if let (Some(c), Some(f)) = (code, w.state.facility_code.as_deref()) {
             sink.check("DMP-VIHF-027");
             if c != f {
-                sink.violation("DMP-VIHF-027", At::Nowhere, msg!("Secteur_Activite {c} différent du code healthCareFacility du CDA {f}", "Secteur_Activite {c} differs from the CDA healthCareFacility code {f}"));
+                sink.violation(
+                    "DMP-VIHF-027",
+                    At::Nowhere,
+                    msg!(
+                        "Secteur_Activite {c} différent du code healthCareFacility du CDA {f}",
+                        "Secteur_Activite {c} differs from the CDA healthCareFacility code {f}"
+                    ),
+                );
             }
         }
     }
@@ -1096,12 +1233,26 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
     sink.check("DMP-VIHF-021");
     if let Some(v) = value("Ressource_URN") {
         if v != "urn:dmp" {
-            sink.violation("DMP-VIHF-021", At::Nowhere, msg!("Ressource_URN « {v} » : urn:dmp attendu", "Ressource_URN \"{v}\": urn:dmp expected"));
+            sink.violation(
+                "DMP-VIHF-021",
+                At::Nowhere,
+                msg!(
+                    "Ressource_URN « {v} » : urn:dmp attendu",
+                    "Ressource_URN \"{v}\": urn:dmp expected"
+                ),
+            );
         }
     }
     if let Some(s) = value("Identifiant_Structure") {
         if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '/') {
-            sink.violation("DMP-VIHF-021", At::Nowhere, msg!("Identifiant_Structure « {s} » : identifiant national de structure attendu", "Identifiant_Structure \"{s}\": national structure id expected"));
+            sink.violation(
+                "DMP-VIHF-021",
+                At::Nowhere,
+                msg!(
+                    "Identifiant_Structure « {s} » : identifiant national de structure attendu",
+                    "Identifiant_Structure \"{s}\": national structure id expected"
+                ),
+            );
         }
         if let Some(x) = w.state.author_institution_id.as_deref() {
             sink.check("DMP-VIHF-027");
@@ -1113,54 +1264,116 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
     }
     if let Some(r) = value("urn:oasis:names:tc:xacml:2.0:resource:resource-id") {
         if !r.contains("^^^&") || !r.ends_with("&ISO^NH") {
-            sink.violation("DMP-VIHF-021", At::Nowhere, msg!("resource-id « {r} » : CX de l'INS attendu (<INS>^^^&<OID>&ISO^NH)", "resource-id \"{r}\": INS CX expected (<INS>^^^&<OID>&ISO^NH)")).personal(r);
+            sink.violation(
+                "DMP-VIHF-021",
+                At::Nowhere,
+                msg!(
+                    "resource-id « {r} » : CX de l'INS attendu (<INS>^^^&<OID>&ISO^NH)",
+                    "resource-id \"{r}\": INS CX expected (<INS>^^^&<OID>&ISO^NH)"
+                ),
+            )
+            .personal(r);
         } else if let Some(p) = w.state.patient_id.as_deref() {
             if p != r {
-                sink.violation("DMP-VIHF-021", At::Nowhere, msg!("resource-id « {r} » différent du patientId de la requête « {p} »", "resource-id \"{r}\" differs from the request patientId \"{p}\"")).personal(r).personal(p);
+                sink.violation(
+                    "DMP-VIHF-021",
+                    At::Nowhere,
+                    msg!(
+                        "resource-id « {r} » différent du patientId de la requête « {p} »",
+                        "resource-id \"{r}\" differs from the request patientId \"{p}\""
+                    ),
+                )
+                .personal(r)
+                .personal(p);
             }
         }
     }
     // 022
     sink.check("DMP-VIHF-022");
-    for n in ["urn:oasis:names:tc:xspa:1.0:subject:subject-id", "LPS_Nom", "LPS_Version", "LPS_ID_HOMOLOGATION_DMP", "LPS_ID"] {
+    for n in [
+        "urn:oasis:names:tc:xspa:1.0:subject:subject-id",
+        "LPS_Nom",
+        "LPS_Version",
+        "LPS_ID_HOMOLOGATION_DMP",
+        "LPS_ID",
+    ] {
         if let Some(x) = attrs.iter().find(|x| x.name == n) {
             if x.values.first().is_none_or(|v| text(*v).is_empty()) {
-                sink.violation("DMP-VIHF-022", x.node, msg!("Attribut {n} vide", "Empty attribute {n}"));
+                sink.violation(
+                    "DMP-VIHF-022",
+                    x.node,
+                    msg!("Attribut {n} vide", "Empty attribute {n}"),
+                );
             }
         }
     }
     // 023
-    if let Some(p) = attrs.iter().find(|x| x.name == "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse") {
+    if let Some(p) = attrs
+        .iter()
+        .find(|x| x.name == "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse")
+    {
         sink.check("DMP-VIHF-023");
-        let pou = p.values.first().and_then(|v| child(*v, NS_HL7, "PurposeOfUse"));
-        let ok = pou.is_some_and(|e| e.attribute("code") == Some("normal") && e.attribute("codeSystem") == Some("1.2.250.1.213.1.1.4.248"));
+        let pou = p
+            .values
+            .first()
+            .and_then(|v| child(*v, NS_HL7, "PurposeOfUse"));
+        let ok = pou.is_some_and(|e| {
+            e.attribute("code") == Some("normal")
+                && e.attribute("codeSystem") == Some("1.2.250.1.213.1.1.4.248")
+        });
         if !ok {
             sink.violation("DMP-VIHF-023", p.node, msg!("purposeofuse : <PurposeOfUse xmlns=\"urn:hl7-org:v3\" code=\"normal\" codeSystem=\"1.2.250.1.213.1.1.4.248\"/> attendu", "purposeofuse: <PurposeOfUse xmlns=\"urn:hl7-org:v3\" code=\"normal\" codeSystem=\"1.2.250.1.213.1.1.4.248\"/> expected"));
         }
     }
     // 024 / 026
-    if let Some(r) = attrs.iter().find(|x| x.name == "urn:oasis:names:tc:xacml:2.0:subject:role") {
+    if let Some(r) = attrs
+        .iter()
+        .find(|x| x.name == "urn:oasis:names:tc:xacml:2.0:subject:role")
+    {
         sink.check("DMP-VIHF-024");
         sink.check("DMP-VIHF-026");
-        let roles: Vec<_> = r.values.iter().filter_map(|v| child(*v, NS_HL7, "Role")).collect();
+        let roles: Vec<_> = r
+            .values
+            .iter()
+            .filter_map(|v| child(*v, NS_HL7, "Role"))
+            .collect();
         match roles.first() {
-            Some(first) if first.attribute("code").is_some() && first.attribute("codeSystem").is_some() => {}
+            Some(first)
+                if first.attribute("code").is_some() && first.attribute("codeSystem").is_some() => {
+            }
             _ => {
                 sink.violation("DMP-VIHF-024", r.node, msg!("Rôle : <Role xmlns=\"urn:hl7-org:v3\" xsi:type=\"CE\" code=… codeSystem=…/> attendu (JDV_J65)", "Role: <Role xmlns=\"urn:hl7-org:v3\" xsi:type=\"CE\" code=… codeSystem=…/> expected (JDV_J65)"));
             }
         }
         let j65 = catalogue::valueset("J65");
         for role in &roles {
-            let (c, s) = (role.attribute("code").unwrap_or(""), role.attribute("codeSystem").unwrap_or(""));
+            let (c, s) = (
+                role.attribute("code").unwrap_or(""),
+                role.attribute("codeSystem").unwrap_or(""),
+            );
             if !c.is_empty() && !j65.contains_pair(c, s) {
                 let l = j65.label();
-                sink.violation("DMP-VIHF-026", *role, msg!("Rôle {c} ({s}) absent de {l}", "Role {c} ({s}) not in {l}"));
+                sink.violation(
+                    "DMP-VIHF-026",
+                    *role,
+                    msg!("Rôle {c} ({s}) absent de {l}", "Role {c} ({s}) not in {l}"),
+                );
             }
         }
         if let Some(first) = roles.first() {
             let c = first.attribute("code").unwrap_or("");
-            if first.attribute("codeSystem") == Some("1.2.250.1.71.1.2.7") && (c == "10" || c == "21") && roles.len() < 2 {
-                sink.violation("DMP-VIHF-026", r.node, msg!("Rôle {c} (médecin/pharmacien) sans seconde occurrence (savoir-faire)", "Role {c} (physician/pharmacist) without a second occurrence (specialty)"));
+            if first.attribute("codeSystem") == Some("1.2.250.1.71.1.2.7")
+                && (c == "10" || c == "21")
+                && roles.len() < 2
+            {
+                sink.violation(
+                    "DMP-VIHF-026",
+                    r.node,
+                    msg!(
+                        "Rôle {c} (médecin/pharmacien) sans seconde occurrence (savoir-faire)",
+                        "Role {c} (physician/pharmacist) without a second occurrence (specialty)"
+                    ),
+                );
             }
         }
     }
@@ -1214,20 +1427,44 @@ pub fn check_iti41_metadata(
     for a in &sub.associations {
         let t = a.assoc_type.unwrap_or("");
         if ![uuid::HAS_MEMBER, RPLC, SIGNS, UPDATE].contains(&t) {
-            sink.violation("XDS-UUID-012", a.node, msg!("Type d'association « {t} » non utilisé par le DMP", "Association type \"{t}\" not used by the DMP"));
+            sink.violation(
+                "XDS-UUID-012",
+                a.node,
+                msg!(
+                    "Type d'association « {t} » non utilisé par le DMP",
+                    "Association type \"{t}\" not used by the DMP"
+                ),
+            );
         }
     }
     // DMP-TX-011
-    let rplc: Vec<_> = sub.associations.iter().filter(|a| a.assoc_type == Some(RPLC)).collect();
+    let rplc: Vec<_> = sub
+        .associations
+        .iter()
+        .filter(|a| a.assoc_type == Some(RPLC))
+        .collect();
     if rplc.is_empty() {
-        sink.not_applicable("DMP-TX-011", msg!("Pas de remplacement (association RPLC)", "No replacement (RPLC association)"));
+        sink.not_applicable(
+            "DMP-TX-011",
+            msg!(
+                "Pas de remplacement (association RPLC)",
+                "No replacement (RPLC association)"
+            ),
+        );
     } else {
         sink.check("DMP-TX-011");
         let entry_ids: Vec<&str> = sub.entries.iter().filter_map(|e| e.id).collect();
         for a in rplc {
             let (s, t) = (a.source.unwrap_or(""), a.target.unwrap_or(""));
             if !entry_ids.contains(&s) {
-                sink.violation("DMP-TX-011", a.node, msg!("RPLC sourceObject « {s} » n'est pas une fiche de la soumission", "RPLC sourceObject \"{s}\" is not an entry of the submission"));
+                sink.violation(
+                    "DMP-TX-011",
+                    a.node,
+                    msg!(
+                        "RPLC sourceObject « {s} » n'est pas une fiche de la soumission",
+                        "RPLC sourceObject \"{s}\" is not an entry of the submission"
+                    ),
+                );
             }
             if replace.unknown_targets.iter().any(|u| u == t) {
                 sink.violation("DMP-TX-011", a.node, msg!("RPLC targetObject « {t} » n'est l'entryUUID d'aucune fiche approuvée du DMP (obtenir l'entryUUID par ITI-18)", "RPLC targetObject \"{t}\" is the entryUUID of no approved DMP entry (get the entryUUID through ITI-18)"));
@@ -1236,10 +1473,24 @@ pub fn check_iti41_metadata(
     }
     // DMP-TX-016 / 017: the XAdES signature entry of the submission set.
     sink.check("DMP-TX-016");
-    let ss_id = sub.submission_sets().first().and_then(|s| s.id).unwrap_or("");
-    let signs: Vec<_> = sub.associations.iter().filter(|a| a.assoc_type == Some(SIGNS)).collect();
+    let ss_id = sub
+        .submission_sets()
+        .first()
+        .and_then(|s| s.id)
+        .unwrap_or("");
+    let signs: Vec<_> = sub
+        .associations
+        .iter()
+        .filter(|a| a.assoc_type == Some(SIGNS))
+        .collect();
     let sig_entry = signs.iter().find_map(|a| {
-        (a.target == Some(ss_id)).then(|| sub.entries.iter().find(|e| e.id.is_some() && e.id == a.source)).flatten()
+        (a.target == Some(ss_id))
+            .then(|| {
+                sub.entries
+                    .iter()
+                    .find(|e| e.id.is_some() && e.id == a.source)
+            })
+            .flatten()
     });
     let Some(e) = sig_entry else {
         sink.violation(
@@ -1250,34 +1501,75 @@ pub fn check_iti41_metadata(
                 "No XAdES signature entry linked to the submission set by an urn:ihe:iti:2007:AssociationType:signs association (source = signature entry, target = SubmissionSet)"
             ),
         );
-        sink.not_applicable("DMP-TX-017", msg!("Pas de fiche de signature", "No signature entry"));
+        sink.not_applicable(
+            "DMP-TX-017",
+            msg!("Pas de fiche de signature", "No signature entry"),
+        );
         return;
     };
-    let code = |scheme: &str| e.classified(scheme).first().and_then(|c| c.code).unwrap_or("").to_string();
+    let code = |scheme: &str| {
+        e.classified(scheme)
+            .first()
+            .and_then(|c| c.code)
+            .unwrap_or("")
+            .to_string()
+    };
     let expect = [
-        (uuid::DE_CLASS, "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1", "classCode"),
+        (
+            uuid::DE_CLASS,
+            "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
+            "classCode",
+        ),
         (uuid::DE_TYPE, "E1762", "typeCode"),
         (uuid::DE_EVENT, "1.2.840.10065.1.12.1.14", "eventCodeList"),
     ];
     for (scheme, want, name) in expect {
         let got = code(scheme);
         if got != want {
-            sink.violation("DMP-TX-016", e.node, msg!("Fiche de signature : {name} « {got} », « {want} » attendu", "Signature entry: {name} \"{got}\", \"{want}\" expected"));
+            sink.violation(
+                "DMP-TX-016",
+                e.node,
+                msg!(
+                    "Fiche de signature : {name} « {got} », « {want} » attendu",
+                    "Signature entry: {name} \"{got}\", \"{want}\" expected"
+                ),
+            );
         }
     }
     if e.mime_type != Some("text/xml") {
         let m = e.mime_type.unwrap_or("");
-        sink.violation("DMP-TX-016", e.node, msg!("Fiche de signature : mimeType « {m} », text/xml attendu", "Signature entry: mimeType \"{m}\", text/xml expected"));
+        sink.violation(
+            "DMP-TX-016",
+            e.node,
+            msg!(
+                "Fiche de signature : mimeType « {m} », text/xml attendu",
+                "Signature entry: mimeType \"{m}\", text/xml expected"
+            ),
+        );
     }
     let lang = e.slot("languageCode").and_then(|s| s.first()).unwrap_or("");
     if lang != "art" {
-        sink.violation("DMP-TX-016", e.node, msg!("Fiche de signature : languageCode « {lang} », art attendu", "Signature entry: languageCode \"{lang}\", art expected"));
+        sink.violation(
+            "DMP-TX-016",
+            e.node,
+            msg!(
+                "Fiche de signature : languageCode « {lang} », art attendu",
+                "Signature entry: languageCode \"{lang}\", art expected"
+            ),
+        );
     }
     sink.check("DMP-TX-017");
     let f = code(uuid::DE_FORMAT);
     match f.as_str() {
         "urn:ihe:iti:dsg:detached:2014" | "http://www.w3.org/2000/09/xmldsig#" => {
-            sink.info("DMP-TX-017", At::Nowhere, msg!("formatCode de la fiche de signature : {f} (C-21)", "Signature entry formatCode: {f} (C-21)"));
+            sink.info(
+                "DMP-TX-017",
+                At::Nowhere,
+                msg!(
+                    "formatCode de la fiche de signature : {f} (C-21)",
+                    "Signature entry formatCode: {f} (C-21)"
+                ),
+            );
         }
         _ => {
             sink.violation("DMP-TX-017", e.node, msg!("formatCode de la fiche de signature « {f} » : urn:ihe:iti:dsg:detached:2014 ou http://www.w3.org/2000/09/xmldsig# (JDV_J60)", "Signature entry formatCode \"{f}\": urn:ihe:iti:dsg:detached:2014 or http://www.w3.org/2000/09/xmldsig# (JDV_J60)"));
@@ -1291,7 +1583,10 @@ pub fn signature_entry_id<'a>(sub: &fxds::Submission<'a, '_>) -> Option<&'a str>
     let ss_id = sub.submission_sets().first().and_then(|s| s.id)?;
     sub.associations
         .iter()
-        .find(|a| a.assoc_type == Some("urn:ihe:iti:2007:AssociationType:signs") && a.target == Some(ss_id))
+        .find(|a| {
+            a.assoc_type == Some("urn:ihe:iti:2007:AssociationType:signs")
+                && a.target == Some(ss_id)
+        })
         .and_then(|a| a.source)
 }
 
@@ -1330,16 +1625,38 @@ pub struct UpdateFacts {
 }
 
 /// DMP-TX-013/014 on the metadata of an ITI-57.
-pub fn check_iti57(sub: &fxds::Submission<'_, '_>, facts: &UpdateFacts, sink: &mut Sink) -> Vec<StatusChange> {
+pub fn check_iti57(
+    sub: &fxds::Submission<'_, '_>,
+    facts: &UpdateFacts,
+    sink: &mut Sink,
+) -> Vec<StatusChange> {
     const UPDATE: &str = "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus";
     let mut out = Vec::new();
-    for a in sub.associations.iter().filter(|a| a.assoc_type == Some(UPDATE)) {
+    for a in sub
+        .associations
+        .iter()
+        .filter(|a| a.assoc_type == Some(UPDATE))
+    {
         sink.check("DMP-TX-013");
-        let o = a.slot("OriginalStatus").and_then(|s| s.first()).unwrap_or("").to_string();
-        let n = a.slot("NewStatus").and_then(|s| s.first()).unwrap_or("").to_string();
+        let o = a
+            .slot("OriginalStatus")
+            .and_then(|s| s.first())
+            .unwrap_or("")
+            .to_string();
+        let n = a
+            .slot("NewStatus")
+            .and_then(|s| s.first())
+            .unwrap_or("")
+            .to_string();
         for (name, v) in [("OriginalStatus", &o), ("NewStatus", &n)] {
             if !status::ALL.contains(&v.as_str()) {
-                sink.violation("DMP-TX-013", a.node, { let all = status::ALL.join(", "); msg!("Slot {name} « {v} » : statut ebRIM ou DMP attendu ({all})", "Slot {name} \"{v}\": ebRIM or DMP status expected ({all})") });
+                sink.violation("DMP-TX-013", a.node, {
+                    let all = status::ALL.join(", ");
+                    msg!(
+                        "Slot {name} « {v} » : statut ebRIM ou DMP attendu ({all})",
+                        "Slot {name} \"{v}\": ebRIM or DMP status expected ({all})"
+                    )
+                });
             }
         }
         let t = a.target.unwrap_or("").to_string();
@@ -1349,7 +1666,11 @@ pub fn check_iti57(sub: &fxds::Submission<'_, '_>, facts: &UpdateFacts, sink: &m
         } else if facts.stale_targets.contains(&t) {
             sink.violation("DMP-TX-014", a.node, msg!("targetObject « {t} » : aucune fiche courante avec cet entryUUID et ce statut d'origine", "targetObject \"{t}\": no current entry with this entryUUID and original status"));
         }
-        out.push(StatusChange { target: t, original: o, new: n });
+        out.push(StatusChange {
+            target: t,
+            original: o,
+            new: n,
+        });
     }
     out
 }

@@ -57,7 +57,12 @@ impl FindingsLog {
     }
 
     /// Appends the non-pass findings of one artifact (one write call).
-    pub fn append(&self, endpoint: &str, sha256: &str, findings: &[Finding]) -> std::io::Result<()> {
+    pub fn append(
+        &self,
+        endpoint: &str,
+        sha256: &str,
+        findings: &[Finding],
+    ) -> std::io::Result<()> {
         let at = crate::evidence::now_rfc3339();
         let mut buf = Vec::new();
         for f in findings.iter().filter(|f| f.verdict != Verdict::Pass) {

@@ -123,7 +123,6 @@ impl Handler {
         Options {
             limits: self.config.limits.clone(),
             target: Target::Dmp,
-            ..Options::default()
         }
     }
 
@@ -139,7 +138,9 @@ impl Handler {
         }
         let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         for e in &entries {
-            if e.direction != Direction::Request || (e.endpoint != "dmp/iti41" && e.endpoint != "dmp/iti57") {
+            if e.direction != Direction::Request
+                || (e.endpoint != "dmp/iti41" && e.endpoint != "dmp/iti57")
+            {
                 continue;
             }
             let Some(resp_sha) = responses.get(e.exchange.as_str()) else {
@@ -220,7 +221,8 @@ impl Handler {
             _ => None,
         };
         if let (Some(Transaction::Iti41), Some(s)) = (tx, &sub) {
-            results = validate::xds::validate(&format!("evidence/{sha}"), None, &capture, &self.opts());
+            results =
+                validate::xds::validate(&format!("evidence/{sha}"), None, &capture, &self.opts());
             let replaced: Vec<&str> = s
                 .associations
                 .iter()
@@ -255,16 +257,38 @@ impl Handler {
             Gate::Refuse(r) => r,
             Gate::Pass => match &fault {
                 Some(Fault::RegistryError(code)) => {
-                    let e = [RegistryError::new(code, "fault injected by the harness (dui-conform)")];
+                    let e = [RegistryError::new(
+                        code,
+                        "fault injected by the harness (dui-conform)",
+                    )];
                     match tx {
-                        Some(Transaction::Iti18) => iti18::respond(&iti18::Query::default(), Err(e.to_vec()), relates.as_deref(), &self.config.repository_unique_id),
+                        Some(Transaction::Iti18) => iti18::respond(
+                            &iti18::Query::default(),
+                            Err(e.to_vec()),
+                            relates.as_deref(),
+                            &self.config.repository_unique_id,
+                        ),
                         Some(t) => wire::registry_response(t, relates.as_deref(), &e),
                         None => unknown::respond(env.action_value()),
                     }
                 }
-                Some(Fault::SoapFault) => wire::fault(FaultCode::Receiver, None, "Erreur interne du DMP (faute injectée par le harnais)", "DMP internal error (fault injected by the harness)", &[]),
-                Some(Fault::Http(code)) => Response { status: *code, content_type: "text/plain".into(), body: Vec::new() },
-                _ => Response { status: 0, content_type: String::new(), body: Vec::new() },
+                Some(Fault::SoapFault) => wire::fault(
+                    FaultCode::Receiver,
+                    None,
+                    "Erreur interne du DMP (faute injectée par le harnais)",
+                    "DMP internal error (fault injected by the harness)",
+                    &[],
+                ),
+                Some(Fault::Http(code)) => Response {
+                    status: *code,
+                    content_type: "text/plain".into(),
+                    body: Vec::new(),
+                },
+                _ => Response {
+                    status: 0,
+                    content_type: String::new(),
+                    body: Vec::new(),
+                },
             },
         };
         // A dropped connection answers nothing and changes nothing (the request is still recorded).
@@ -275,8 +299,24 @@ impl Handler {
         if let Some(r) = results.first() {
             all.extend(r.findings.iter().cloned());
         }
-        if let Err(e) = self.evidence.store(&exchange, endpoint, Direction::Request, peer.subject.as_deref(), &capture, refs(&all)) {
-            return Outcome::Respond(wire::fault(FaultCode::Receiver, None, &format!("Le simulateur n'a pas pu enregistrer la requête : {e}"), &format!("The simulator could not record the request: {e}"), &[]), None);
+        if let Err(e) = self.evidence.store(
+            &exchange,
+            endpoint,
+            Direction::Request,
+            peer.subject.as_deref(),
+            &capture,
+            refs(&all),
+        ) {
+            return Outcome::Respond(
+                wire::fault(
+                    FaultCode::Receiver,
+                    None,
+                    &format!("Le simulateur n'a pas pu enregistrer la requête : {e}"),
+                    &format!("The simulator could not record the request: {e}"),
+                    &[],
+                ),
+                None,
+            );
         }
         let _ = self.findings.append(endpoint, &sha, &all);
         for r in results.iter().skip(1) {
@@ -285,13 +325,38 @@ impl Handler {
 
         // Dispatch (registry changes happen here, under the lock, only on a normal answer).
         if normal {
-            response = self.dispatch(tx, &doc, &split, &sha, &results, &wire_findings, iti57_changes, relates.as_deref());
+            response = self.dispatch(
+                tx,
+                &doc,
+                &split,
+                &sha,
+                &results,
+                &wire_findings,
+                iti57_changes,
+                relates.as_deref(),
+            );
         }
         if fault == Some(Fault::Drop) {
             return Outcome::Drop;
         }
-        if let Err(e) = self.evidence.store(&exchange, endpoint, Direction::Response, None, &response.body, Vec::new()) {
-            return Outcome::Respond(wire::fault(FaultCode::Receiver, None, &format!("Le simulateur n'a pas pu enregistrer la réponse : {e}"), &format!("The simulator could not record the response: {e}"), &[]), None);
+        if let Err(e) = self.evidence.store(
+            &exchange,
+            endpoint,
+            Direction::Response,
+            None,
+            &response.body,
+            Vec::new(),
+        ) {
+            return Outcome::Respond(
+                wire::fault(
+                    FaultCode::Receiver,
+                    None,
+                    &format!("Le simulateur n'a pas pu enregistrer la réponse : {e}"),
+                    &format!("The simulator could not record the response: {e}"),
+                    &[],
+                ),
+                None,
+            );
         }
         match fault {
             Some(Fault::Drop) => Outcome::Drop,
@@ -318,15 +383,24 @@ impl Handler {
         };
         match tx {
             Some(Transaction::Iti41) => {
-                let Some(sub) = super::cmd::submit_objects(payload).map(fxds::Submission::of) else {
-                    return wire::registry_response(Transaction::Iti41, relates, &[RegistryError::new("XDSRegistryMetadataError", "DMP-SOAP-015: no SubmitObjectsRequest")]);
+                let Some(sub) = super::cmd::submit_objects(payload).map(fxds::Submission::of)
+                else {
+                    return wire::registry_response(
+                        Transaction::Iti41,
+                        relates,
+                        &[RegistryError::new(
+                            "XDSRegistryMetadataError",
+                            "DMP-SOAP-015: no SubmitObjectsRequest",
+                        )],
+                    );
                 };
                 let mut errors = iti41::errors(results, wire_findings, self.config.unsigned_ok);
                 let docs = iti41::documents(payload, split);
                 let dep = iti41::deposit(&sub, &docs, sha);
                 let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
                 if errors.is_empty() {
-                    let uids: Vec<&str> = dep.entries.iter().map(|e| e.unique_id.as_str()).collect();
+                    let uids: Vec<&str> =
+                        dep.entries.iter().map(|e| e.unique_id.as_str()).collect();
                     let replaced: Vec<&str> = dep.replaced.iter().map(String::as_str).collect();
                     for c in reg.conflicts(&uids, &replaced) {
                         if let Conflict::DuplicateUniqueId(u) = c {
@@ -354,14 +428,28 @@ impl Handler {
                 iti43::respond(&reqs, &reg, &self.config.repository_unique_id, relates)
             }
             Some(Transaction::Iti57) => {
-                let Some(sub) = super::cmd::submit_objects(payload).map(fxds::Submission::of) else {
-                    return wire::registry_response(Transaction::Iti57, relates, &[RegistryError::new("XDSRegistryMetadataError", "ITI-57: no SubmitObjectsRequest")]);
+                let Some(sub) = super::cmd::submit_objects(payload).map(fxds::Submission::of)
+                else {
+                    return wire::registry_response(
+                        Transaction::Iti57,
+                        relates,
+                        &[RegistryError::new(
+                            "XDSRegistryMetadataError",
+                            "ITI-57: no SubmitObjectsRequest",
+                        )],
+                    );
                 };
                 let mut errors: Vec<RegistryError> = wire_findings
                     .iter()
-                    .filter(|f| f.verdict == Verdict::Fail && f.requirement.starts_with("DMP-TX-01"))
+                    .filter(|f| {
+                        f.verdict == Verdict::Fail && f.requirement.starts_with("DMP-TX-01")
+                    })
                     .map(|f| {
-                        let code = if f.requirement == "DMP-TX-014" { "XDSMetadataVersionError" } else { "XDSMetadataUpdateError" };
+                        let code = if f.requirement == "DMP-TX-014" {
+                            "XDSMetadataVersionError"
+                        } else {
+                            "XDSMetadataUpdateError"
+                        };
                         RegistryError::new(code, format!("{}: {}", f.requirement, f.message.fr))
                     })
                     .collect();
@@ -372,7 +460,13 @@ impl Handler {
                     errors.push(RegistryError::new("XDSMetadataUpdateError", "ITI-57 sans changement de statut ni nouvelle version / without status change nor new version"));
                 }
                 if errors.is_empty() {
-                    iti57::apply(&iti57::Update { status: changes, versions }, &mut reg);
+                    iti57::apply(
+                        &iti57::Update {
+                            status: changes,
+                            versions,
+                        },
+                        &mut reg,
+                    );
                 }
                 wire::registry_response(Transaction::Iti57, relates, &errors)
             }
@@ -382,36 +476,87 @@ impl Handler {
 
     /// SOAP, WS-Addressing and VIHF failures refuse the request with a SOAP Fault before dispatch.
     fn gate(&self, tx: Option<Transaction>, f: &[Finding], action: Option<&str>) -> Gate {
-        let failed = |rule: &str| f.iter().any(|x| x.requirement == rule && x.verdict == Verdict::Fail);
-        let lines = |prefixes: &[&str]| failures(f.iter().filter(|x| prefixes.iter().any(|p| x.requirement.starts_with(p))));
+        let failed = |rule: &str| {
+            f.iter()
+                .any(|x| x.requirement == rule && x.verdict == Verdict::Fail)
+        };
+        let lines = |prefixes: &[&str]| {
+            failures(
+                f.iter()
+                    .filter(|x| prefixes.iter().any(|p| x.requirement.starts_with(p))),
+            )
+        };
         if failed("DMP-SOAP-010") {
-            return Gate::Refuse(wire::fault(FaultCode::Sender, None, "Enveloppe SOAP 1.2 attendue (application/soap+xml ou MTOM)", "SOAP 1.2 envelope expected (application/soap+xml or MTOM)", &lines(&["DMP-SOAP-010"])));
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                None,
+                "Enveloppe SOAP 1.2 attendue (application/soap+xml ou MTOM)",
+                "SOAP 1.2 envelope expected (application/soap+xml or MTOM)",
+                &lines(&["DMP-SOAP-010"]),
+            ));
         }
         if tx.is_none() {
             return Gate::Refuse(unknown::respond(action));
         }
         if failed("DMP-SOAP-012") || failed("DMP-SOAP-013") {
-            return Gate::Refuse(wire::fault(FaultCode::Sender, Some("wsa:InvalidAddressingHeader"), "En-têtes WS-Addressing invalides", "Invalid WS-Addressing headers", &lines(&["DMP-SOAP-012", "DMP-SOAP-013"])));
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                Some("wsa:InvalidAddressingHeader"),
+                "En-têtes WS-Addressing invalides",
+                "Invalid WS-Addressing headers",
+                &lines(&["DMP-SOAP-012", "DMP-SOAP-013"]),
+            ));
         }
         if failed("DMP-SOAP-014") {
             return Gate::Refuse(wire::fault(FaultCode::Sender, None, "Requête ITI-41 non MTOM/XOP : le DMP attend multipart/related; type=\"application/xop+xml\" avec les documents en parties MIME (xop:Include)", "Non-MTOM/XOP ITI-41 request: the DMP expects multipart/related; type=\"application/xop+xml\" with the documents as MIME parts (xop:Include)", &lines(&["DMP-SOAP-014"])));
         }
         if failed("DMP-SOAP-015") || failed("DMP-SOAP-017") {
-            return Gate::Refuse(wire::fault(FaultCode::Sender, None, "Corps SOAP non conforme à la transaction", "SOAP body does not match the transaction", &lines(&["DMP-SOAP-015", "DMP-SOAP-017"])));
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                None,
+                "Corps SOAP non conforme à la transaction",
+                "SOAP body does not match the transaction",
+                &lines(&["DMP-SOAP-015", "DMP-SOAP-017"]),
+            ));
         }
         if failed("DMP-SOAP-018") {
-            return Gate::Refuse(wire::fault(FaultCode::Sender, Some("wsse:InvalidSecurity"), "VIHF absent : wsse:Security doit contenir une assertion SAML 2.0", "Missing VIHF: wsse:Security must hold one SAML 2.0 assertion", &lines(&["DMP-SOAP-018"])));
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                Some("wsse:InvalidSecurity"),
+                "VIHF absent : wsse:Security doit contenir une assertion SAML 2.0",
+                "Missing VIHF: wsse:Security must hold one SAML 2.0 assertion",
+                &lines(&["DMP-SOAP-018"]),
+            ));
         }
         let vihf: Vec<String> = failures(f.iter().filter(|x| {
-            x.requirement.starts_with("DMP-VIHF") && !(self.config.unsigned_ok && x.requirement == "DMP-VIHF-013")
+            x.requirement.starts_with("DMP-VIHF")
+                && !(self.config.unsigned_ok && x.requirement == "DMP-VIHF-013")
         }));
         if !vihf.is_empty() {
-            return Gate::Refuse(wire::fault(FaultCode::Sender, Some("wsse:FailedAuthentication"), "VIHF refusé", "VIHF refused", &vihf));
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                Some("wsse:FailedAuthentication"),
+                "VIHF refusé",
+                "VIHF refused",
+                &vihf,
+            ));
         }
         if tx == Some(Transaction::Iti18) && (failed("DMP-SOAP-016") || failed("XDS-UUID-013")) {
-            let code = if failed("XDS-UUID-013") { "XDSUnknownStoredQuery" } else { "XDSStoredQueryMissingParam" };
-            let e: Vec<RegistryError> = lines(&["DMP-SOAP-016", "XDS-UUID-013"]).into_iter().map(|l| RegistryError::new(code, l)).collect();
-            return Gate::Refuse(iti18::respond(&iti18::Query::default(), Err(e), None, &self.config.repository_unique_id));
+            let code = if failed("XDS-UUID-013") {
+                "XDSUnknownStoredQuery"
+            } else {
+                "XDSStoredQueryMissingParam"
+            };
+            let e: Vec<RegistryError> = lines(&["DMP-SOAP-016", "XDS-UUID-013"])
+                .into_iter()
+                .map(|l| RegistryError::new(code, l))
+                .collect();
+            return Gate::Refuse(iti18::respond(
+                &iti18::Query::default(),
+                Err(e),
+                None,
+                &self.config.repository_unique_id,
+            ));
         }
         Gate::Pass
     }
@@ -419,12 +564,18 @@ impl Handler {
     fn state_facts(&self, env: &Envelope<'_, '_>, tx: Option<Transaction>) -> StateFacts {
         let mut s = StateFacts::default();
         if let Some(m) = env.message_id_value() {
-            let mut seen = self.seen_message_ids.lock().unwrap_or_else(|p| p.into_inner());
+            let mut seen = self
+                .seen_message_ids
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             s.duplicate_message_id = !seen.insert(m.to_string());
         }
         if let Some(a) = env.assertion {
             if let Some(id) = a.attribute("ID") {
-                let mut seen = self.seen_assertion_ids.lock().unwrap_or_else(|p| p.into_inner());
+                let mut seen = self
+                    .seen_assertion_ids
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
                 s.duplicate_assertion_id = !seen.insert(id.to_string());
             }
             s.vihf_cert_subject = a
@@ -462,7 +613,14 @@ impl Handler {
         s
     }
 
-    fn unreadable(&self, exchange: &str, sha: &str, capture: &[u8], peer: &Peer, why: &str) -> Outcome {
+    fn unreadable(
+        &self,
+        exchange: &str,
+        sha: &str,
+        capture: &[u8],
+        peer: &Peer,
+        why: &str,
+    ) -> Outcome {
         let f = Finding {
             requirement: "DMP-SOAP-010".into(),
             level: crate::model::Level::Must,
@@ -476,8 +634,24 @@ impl Handler {
             personal: Vec::new(),
         };
         let all = [f];
-        if let Err(e) = self.evidence.store(exchange, "dmp/unknown", Direction::Request, peer.subject.as_deref(), capture, refs(&all)) {
-            return Outcome::Respond(wire::fault(FaultCode::Receiver, None, &format!("enregistrement impossible : {e}"), &format!("cannot record: {e}"), &[]), None);
+        if let Err(e) = self.evidence.store(
+            exchange,
+            "dmp/unknown",
+            Direction::Request,
+            peer.subject.as_deref(),
+            capture,
+            refs(&all),
+        ) {
+            return Outcome::Respond(
+                wire::fault(
+                    FaultCode::Receiver,
+                    None,
+                    &format!("enregistrement impossible : {e}"),
+                    &format!("cannot record: {e}"),
+                    &[],
+                ),
+                None,
+            );
         }
         let _ = self.findings.append("dmp/unknown", sha, &all);
         let r = wire::fault(
@@ -487,7 +661,14 @@ impl Handler {
             &format!("Unreadable SOAP message: {why}. The DMP expects a SOAP 1.2 envelope (MTOM/XOP for ITI-41 and ITI-43)."),
             &failures(&all),
         );
-        let _ = self.evidence.store(exchange, "dmp/unknown", Direction::Response, None, &r.body, Vec::new());
+        let _ = self.evidence.store(
+            exchange,
+            "dmp/unknown",
+            Direction::Response,
+            None,
+            &r.body,
+            Vec::new(),
+        );
         Outcome::Respond(r, None)
     }
 
@@ -515,7 +696,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Re-applies a recorded ITI-41 or ITI-57 (already judged Success) to the registry.
-fn apply_recorded(capture: &[u8], sha: &str, limits: &crate::limits::Limits, reg: &mut Registry) -> Option<()> {
+fn apply_recorded(
+    capture: &[u8],
+    sha: &str,
+    limits: &crate::limits::Limits,
+    reg: &mut Registry,
+) -> Option<()> {
     let split = wire::split(capture, limits).ok()?;
     let text = xml::decode(split.root, limits).ok()?;
     let doc = xml::parse(&text, limits).ok()?;
@@ -533,11 +719,22 @@ fn apply_recorded(capture: &[u8], sha: &str, limits: &crate::limits::Limits, reg
             let status = sub
                 .associations
                 .iter()
-                .filter(|a| a.assoc_type == Some("urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus"))
+                .filter(|a| {
+                    a.assoc_type
+                        == Some("urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus")
+                })
                 .map(|a| cdmp::StatusChange {
                     target: a.target.unwrap_or("").to_string(),
-                    original: a.slot("OriginalStatus").and_then(|s| s.first()).unwrap_or("").to_string(),
-                    new: a.slot("NewStatus").and_then(|s| s.first()).unwrap_or("").to_string(),
+                    original: a
+                        .slot("OriginalStatus")
+                        .and_then(|s| s.first())
+                        .unwrap_or("")
+                        .to_string(),
+                    new: a
+                        .slot("NewStatus")
+                        .and_then(|s| s.first())
+                        .unwrap_or("")
+                        .to_string(),
                 })
                 .collect();
             let versions = iti57::versions(&sub, sha);

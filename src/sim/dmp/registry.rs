@@ -132,7 +132,9 @@ impl Registry {
 
     /// The current entry with this uniqueId.
     pub fn by_unique_id(&self, unique_id: &str) -> Option<&Entry> {
-        self.by_unique.get(unique_id).and_then(|u| self.by_uuid.get(u))
+        self.by_unique
+            .get(unique_id)
+            .and_then(|u| self.by_uuid.get(u))
     }
 
     /// True when `id` is the uniqueId of an entry (and not an entryUUID).
@@ -149,7 +151,11 @@ impl Registry {
             }
         }
         for r in replaced {
-            if self.by_uuid.get(*r).is_none_or(|e| e.status != status::APPROVED) {
+            if self
+                .by_uuid
+                .get(*r)
+                .is_none_or(|e| e.status != status::APPROVED)
+            {
                 out.push(Conflict::UnknownReplaced(r.to_string()));
             }
         }
@@ -164,7 +170,8 @@ impl Registry {
             }
         }
         for e in entries {
-            self.by_unique.insert(e.unique_id.clone(), e.entry_uuid.clone());
+            self.by_unique
+                .insert(e.unique_id.clone(), e.entry_uuid.clone());
             self.by_patient
                 .entry(e.patient_id.clone())
                 .or_default()
@@ -220,7 +227,8 @@ impl Registry {
         e.classifications
             .retain(|c| c.scheme != crate::formats::xds::uuid::DE_CONFIDENTIALITY);
         e.classifications.extend(confidentiality);
-        self.by_unique.insert(unique_id.to_string(), new_uuid.clone());
+        self.by_unique
+            .insert(unique_id.to_string(), new_uuid.clone());
         if let Some(v) = self.by_patient.get_mut(&e.patient_id) {
             v.push(new_uuid.clone());
         }
@@ -264,7 +272,10 @@ mod tests {
             vec![Conflict::UnknownReplaced("urn:uuid:zz".into())]
         );
         r.deposit(vec![entry("urn:uuid:b", "1.2.4")], &["urn:uuid:a"]);
-        assert_eq!(r.get("urn:uuid:a").map(|e| e.status.as_str()), Some(status::DEPRECATED));
+        assert_eq!(
+            r.get("urn:uuid:a").map(|e| e.status.as_str()),
+            Some(status::DEPRECATED)
+        );
         assert!(r.new_version("1.2.4", "urn:uuid:c".into(), vec![]));
         assert_eq!(r.by_unique_id("1.2.4").map(|e| e.version), Some(2));
         assert_eq!(derived_uuid("s", "1"), derived_uuid("s", "1"));

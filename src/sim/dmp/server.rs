@@ -74,10 +74,12 @@ pub async fn start(
     config: Config,
     tls: Arc<rustls::ServerConfig>,
 ) -> Result<Running, StartError> {
-    let listener = TcpListener::bind(addr).await.map_err(|e| StartError::Bind {
-        addr: addr.to_string(),
-        source: e,
-    })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Bind {
+            addr: addr.to_string(),
+            source: e,
+        })?;
     let local = listener.local_addr().map_err(|e| StartError::Bind {
         addr: addr.to_string(),
         source: e,
@@ -180,20 +182,25 @@ fn tls_name(v: rustls::ProtocolVersion) -> String {
 impl Connection {
     async fn serve(mut self, sock: TcpStream, addr: SocketAddr) {
         let net = self.handler.config.net.clone();
-        let tls = match tokio::time::timeout(net.handshake_timeout, self.acceptor.accept(sock)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                self.handler.tls_refused(&addr.to_string(), &e.to_string());
-                return;
-            }
-            Err(_) => {
-                self.handler.tls_refused(&addr.to_string(), "handshake not completed in time");
-                return;
-            }
-        };
+        let tls =
+            match tokio::time::timeout(net.handshake_timeout, self.acceptor.accept(sock)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    self.handler.tls_refused(&addr.to_string(), &e.to_string());
+                    return;
+                }
+                Err(_) => {
+                    self.handler
+                        .tls_refused(&addr.to_string(), "handshake not completed in time");
+                    return;
+                }
+            };
         let peer = {
             let (_, c) = tls.get_ref();
-            let cert = c.peer_certificates().and_then(|v| v.first()).map(|d| d.as_ref().to_vec());
+            let cert = c
+                .peer_certificates()
+                .and_then(|v| v.first())
+                .map(|d| d.as_ref().to_vec());
             Peer {
                 addr: addr.to_string(),
                 tls_version: c.protocol_version().map(tls_name),
@@ -234,8 +241,10 @@ struct Dropped(&'static str);
 fn plain(status: StatusCode, text: &str) -> HttpResponse<Full<Bytes>> {
     let mut r = HttpResponse::new(Full::new(Bytes::from(text.to_string())));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
@@ -246,11 +255,17 @@ async fn one(
     req: Request<Incoming>,
 ) -> Result<HttpResponse<Full<Bytes>>, Dropped> {
     if req.method() != hyper::Method::POST {
-        return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "POST SOAP 1.2 requests to /dmp/repository or /dmp/registry\n"));
+        return Ok(plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST SOAP 1.2 requests to /dmp/repository or /dmp/registry\n",
+        ));
     }
     let path = req.uri().path().to_string();
     if path != super::REPOSITORY_PATH && path != super::REGISTRY_PATH {
-        return Ok(plain(StatusCode::NOT_FOUND, "unknown service: /dmp/repository (ITI-41, ITI-43) or /dmp/registry (ITI-18, ITI-57)\n"));
+        return Ok(plain(
+            StatusCode::NOT_FOUND,
+            "unknown service: /dmp/repository (ITI-41, ITI-43) or /dmp/registry (ITI-18, ITI-57)\n",
+        ));
     }
     let content_type = req
         .headers()
@@ -264,13 +279,27 @@ async fn one(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|l| l > net.max_body_bytes as u64) {
-        return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "request body larger than the simulator's limit\n"));
+        return Ok(plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body larger than the simulator's limit\n",
+        ));
     }
     let body = Limited::new(req.into_body(), net.max_body_bytes);
     let body = match tokio::time::timeout(net.body_timeout, body.collect()).await {
-        Err(_) => return Ok(plain(StatusCode::REQUEST_TIMEOUT, "request body not received in time\n")),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "request body larger than the simulator's limit\n"));
+        Err(_) => {
+            return Ok(plain(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time\n",
+            ))
+        }
+        Ok(Err(e))
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Ok(plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body larger than the simulator's limit\n",
+            ));
         }
         Ok(Err(_)) => return Err(Dropped("body read error")),
         Ok(Ok(b)) => b.to_bytes(),
@@ -292,7 +321,8 @@ async fn one(
                 tokio::time::sleep(d).await;
             }
             let mut resp = HttpResponse::new(Full::new(Bytes::from(r.body)));
-            *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            *resp.status_mut() =
+                StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             if !r.content_type.is_empty() {
                 if let Ok(v) = hyper::header::HeaderValue::from_str(&r.content_type) {
                     resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);

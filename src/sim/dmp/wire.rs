@@ -71,7 +71,8 @@ pub struct Split<'b> {
 
 /// Splits a capture (`HttpRequest::capture` bytes).
 pub fn split<'b>(capture: &'b [u8], limits: &Limits) -> Result<Split<'b>, WireError> {
-    let c = fxds::parse_capture(capture, limits).map_err(|e| WireError::Multipart(e.to_string()))?;
+    let c =
+        fxds::parse_capture(capture, limits).map_err(|e| WireError::Multipart(e.to_string()))?;
     let (root, _, part) = c.root().ok_or(WireError::NoEnvelope)?;
     let root_part_type = part.and_then(|p| p.header("content-type").map(str::to_string));
     Ok(Split {
@@ -186,7 +187,9 @@ pub const BOUNDARY: &str = "MIMEBoundary_dui_conform_dmp";
 
 /// An MTOM/XOP response: the SOAP part then `attachments` (Content-ID without brackets, bytes).
 pub fn mtom(action: &str, soap: String, attachments: &[(String, &[u8])]) -> Response {
-    let mut body = Vec::with_capacity(soap.len() + attachments.iter().map(|a| a.1.len() + 200).sum::<usize>() + 400);
+    let mut body = Vec::with_capacity(
+        soap.len() + attachments.iter().map(|a| a.1.len() + 200).sum::<usize>() + 400,
+    );
     let _ = action;
     body.extend_from_slice(
         format!(
@@ -258,7 +261,13 @@ pub enum FaultCode {
 }
 
 /// A SOAP 1.2 Fault (SOAP 1.2 part 2 §7.5.1: Sender → 400, Receiver → 500).
-pub fn fault(code: FaultCode, subcode: Option<&str>, fr: &str, en: &str, rules: &[String]) -> Response {
+pub fn fault(
+    code: FaultCode,
+    subcode: Option<&str>,
+    fr: &str,
+    en: &str,
+    rules: &[String],
+) -> Response {
     let (value, status) = match code {
         FaultCode::Sender => ("soap:Sender", 400),
         FaultCode::Receiver => ("soap:Receiver", 500),
@@ -274,7 +283,8 @@ pub fn fault(code: FaultCode, subcode: Option<&str>, fr: &str, en: &str, rules: 
     let detail = if rules.is_empty() {
         String::new()
     } else {
-        let mut d = String::from("<soap:Detail><dc:Findings xmlns:dc=\"urn:dui-conform:findings\">");
+        let mut d =
+            String::from("<soap:Detail><dc:Findings xmlns:dc=\"urn:dui-conform:findings\">");
         for r in rules {
             let _ = write!(d, "<dc:Finding>{}</dc:Finding>", esc(r));
         }
@@ -286,7 +296,11 @@ pub fn fault(code: FaultCode, subcode: Option<&str>, fr: &str, en: &str, rules: 
         esc(fr),
         esc(en)
     );
-    let env = envelope("http://www.w3.org/2005/08/addressing/soap/fault", None, &body);
+    let env = envelope(
+        "http://www.w3.org/2005/08/addressing/soap/fault",
+        None,
+        &body,
+    );
     Response {
         status,
         content_type: "application/soap+xml; charset=UTF-8".into(),
@@ -311,7 +325,13 @@ mod tests {
 
     #[test]
     fn fault_is_well_formed_soap12() {
-        let r = fault(FaultCode::Sender, Some("wsse:InvalidSecurity"), "é", "e", &["DMP-SOAP-018".into()]);
+        let r = fault(
+            FaultCode::Sender,
+            Some("wsse:InvalidSecurity"),
+            "é",
+            "e",
+            &["DMP-SOAP-018".into()],
+        );
         assert_eq!(r.status, 400);
         let t = String::from_utf8(r.body).unwrap();
         let d = roxmltree::Document::parse(&t).unwrap();

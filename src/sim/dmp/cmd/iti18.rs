@@ -13,11 +13,11 @@ use std::fmt::Write as _;
 
 use roxmltree::Node;
 
+use crate::checks::dmp::Transaction;
 use crate::checks::dmp::{adhoc_query, query_id, query_slots, slot_values, status};
 use crate::formats::xds::uuid;
 use crate::sim::dmp::registry::{Entry, Registry};
 use crate::sim::dmp::wire::{self, esc, RegistryError, Response};
-use crate::checks::dmp::Transaction;
 
 /// A parsed stored query.
 #[derive(Debug, Clone, Default)]
@@ -39,7 +39,10 @@ impl Query {
             .and_then(|o| o.attribute("returnType"))
             == Some("ObjectRef");
         let Some(q) = adhoc_query(payload) else {
-            return Query { object_ref, ..Query::default() };
+            return Query {
+                object_ref,
+                ..Query::default()
+            };
         };
         Query {
             id: q.attribute("id").unwrap_or("").to_string(),
@@ -80,21 +83,34 @@ pub fn run<'r>(q: &Query, reg: &'r Registry) -> Result<Vec<&'r Entry>, Vec<Regis
     match q.id.as_str() {
         query_id::FIND_DOCUMENTS => {
             let Some(p) = q.patient_id() else {
-                return Err(vec![RegistryError::new("XDSStoredQueryMissingParam", "$XDSDocumentEntryPatientId")]);
+                return Err(vec![RegistryError::new(
+                    "XDSStoredQueryMissingParam",
+                    "$XDSDocumentEntryPatientId",
+                )]);
             };
             let Some(statuses) = q.get("$XDSDocumentEntryStatus").filter(|s| !s.is_empty()) else {
-                return Err(vec![RegistryError::new("XDSStoredQueryMissingParam", "$XDSDocumentEntryStatus")]);
+                return Err(vec![RegistryError::new(
+                    "XDSStoredQueryMissingParam",
+                    "$XDSDocumentEntryStatus",
+                )]);
             };
             let conf = q.get("$XDSDocumentEntryConfidentialityCode");
             let asks_hidden = conf.is_some_and(|c| {
-                c.iter().any(|v| crate::sim::dmp::registry::HIDING_CODES.contains(&v.split('^').next().unwrap_or("")))
+                c.iter().any(|v| {
+                    crate::sim::dmp::registry::HIDING_CODES
+                        .contains(&v.split('^').next().unwrap_or(""))
+                })
             });
-            let from = q.get("$XDSDocumentEntryCreationTimeFrom").and_then(|v| v.first());
-            let to = q.get("$XDSDocumentEntryCreationTimeTo").and_then(|v| v.first());
+            let from = q
+                .get("$XDSDocumentEntryCreationTimeFrom")
+                .and_then(|v| v.first());
+            let to = q
+                .get("$XDSDocumentEntryCreationTimeTo")
+                .and_then(|v| v.first());
             Ok(reg
                 .of_patient(p)
                 .into_iter()
-                .filter(|e| statuses.iter().any(|s| *s == e.status))
+                .filter(|e| statuses.contains(&e.status))
                 .filter(|e| asks_hidden || !e.is_hidden())
                 .filter(|e| code_filter(e, uuid::DE_CONFIDENTIALITY, conf))
                 .filter(|e| code_filter(e, uuid::DE_CLASS, q.get("$XDSDocumentEntryClassCode")))
@@ -127,9 +143,9 @@ pub fn run<'r>(q: &Query, reg: &'r Registry) -> Result<Vec<&'r Entry>, Vec<Regis
                 .chain(uids.iter().filter_map(|u| reg.by_unique_id(u)))
                 .collect())
         }
-        query_id::FIND_SUBMISSION_SETS | query_id::FIND_BY_REFERENCE_ID | query_id::GET_ASSOCIATIONS => {
-            Ok(Vec::new())
-        }
+        query_id::FIND_SUBMISSION_SETS
+        | query_id::FIND_BY_REFERENCE_ID
+        | query_id::GET_ASSOCIATIONS => Ok(Vec::new()),
         other => Err(vec![RegistryError::new(
             "XDSUnknownStoredQuery",
             format!("Requête stockée inconnue / unknown stored query: {other}"),
@@ -162,9 +178,17 @@ pub fn extrinsic_object(e: &Entry, repository_unique_id: &str) -> String {
             slot(&mut s, k, v);
         }
     }
-    slot(&mut s, "repositoryUniqueId", &[repository_unique_id.to_string()]);
+    slot(
+        &mut s,
+        "repositoryUniqueId",
+        &[repository_unique_id.to_string()],
+    );
     if let Some(t) = &e.title {
-        let _ = write!(s, "<rim:Name><rim:LocalizedString value=\"{}\"/></rim:Name>", esc(t));
+        let _ = write!(
+            s,
+            "<rim:Name><rim:LocalizedString value=\"{}\"/></rim:Name>",
+            esc(t)
+        );
     }
     for (i, c) in e.classifications.iter().enumerate() {
         let _ = write!(
@@ -182,7 +206,11 @@ pub fn extrinsic_object(e: &Entry, repository_unique_id: &str) -> String {
             slot(&mut s, "codingScheme", std::slice::from_ref(cs));
         }
         if let Some(d) = &c.display {
-            let _ = write!(s, "<rim:Name><rim:LocalizedString value=\"{}\"/></rim:Name>", esc(d));
+            let _ = write!(
+                s,
+                "<rim:Name><rim:LocalizedString value=\"{}\"/></rim:Name>",
+                esc(d)
+            );
         }
         s.push_str("</rim:Classification>");
     }

@@ -82,7 +82,11 @@ pub fn deposit(
             patient_id: ext(uuid::DE_PATIENT_ID),
             status: status::APPROVED.to_string(),
             mime_type: e.mime_type.unwrap_or("").to_string(),
-            title: e.name.as_ref().and_then(|n| n.first()).map(|s| s.to_string()),
+            title: e
+                .name
+                .as_ref()
+                .and_then(|n| n.first())
+                .map(|s| s.to_string()),
             slots: e
                 .slots
                 .iter()
@@ -133,7 +137,11 @@ pub fn error_code(rule: &str, message_en: &str) -> &'static str {
 /// The registry errors of a submission: one per failed MUST finding of the metadata and documents
 /// (`results`) and of the DMP-TX rules (`wire`). With `unsigned_ok`, a missing XAdES entry (DMP-TX-016,
 /// DMP-TX-017) does not refuse the submission (its finding is still recorded).
-pub fn errors(results: &[ArtifactResult], wire: &[Finding], unsigned_ok: bool) -> Vec<RegistryError> {
+pub fn errors(
+    results: &[ArtifactResult],
+    wire: &[Finding],
+    unsigned_ok: bool,
+) -> Vec<RegistryError> {
     let mut out: Vec<RegistryError> = Vec::new();
     let mut push = |f: &Finding, doc: Option<&str>| {
         if f.verdict != Verdict::Fail {
@@ -157,7 +165,10 @@ pub fn errors(results: &[ArtifactResult], wire: &[Finding], unsigned_ok: bool) -
             push(f, doc);
         }
     }
-    for f in wire.iter().filter(|f| f.requirement.starts_with("DMP-TX") || f.requirement.starts_with("XDS-UUID")) {
+    for f in wire
+        .iter()
+        .filter(|f| f.requirement.starts_with("DMP-TX") || f.requirement.starts_with("XDS-UUID"))
+    {
         push(f, None);
     }
     // The most specific errors first (the DUI shows the first one).

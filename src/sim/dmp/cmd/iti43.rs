@@ -19,10 +19,16 @@ use crate::sim::dmp::wire::{self, esc, RegistryError, Response};
 pub fn requests(payload: Node<'_, '_>) -> Vec<(String, String)> {
     payload
         .children()
-        .filter(|c| c.is_element() && c.tag_name().namespace() == Some(fxds::NS_XDSB) && c.tag_name().name() == "DocumentRequest")
+        .filter(|c| {
+            c.is_element()
+                && c.tag_name().namespace() == Some(fxds::NS_XDSB)
+                && c.tag_name().name() == "DocumentRequest"
+        })
         .map(|r| {
             (
-                child_text(r, "RepositoryUniqueId").unwrap_or("").to_string(),
+                child_text(r, "RepositoryUniqueId")
+                    .unwrap_or("")
+                    .to_string(),
                 child_text(r, "DocumentUniqueId").unwrap_or("").to_string(),
             )
         })
@@ -41,7 +47,10 @@ pub fn respond(
     let mut parts: Vec<(String, std::sync::Arc<[u8]>)> = Vec::new();
     for (i, (repo, uid)) in reqs.iter().enumerate() {
         if repo != repository_unique_id {
-            let mut e = RegistryError::new("XDSUnknownRepositoryId", format!("RepositoryUniqueId {repo} (attendu/expected {repository_unique_id})"));
+            let mut e = RegistryError::new(
+                "XDSUnknownRepositoryId",
+                format!("RepositoryUniqueId {repo} (attendu/expected {repository_unique_id})"),
+            );
             e.location = Some(uid.clone());
             errors.push(e);
             continue;
@@ -59,7 +68,8 @@ pub fn respond(
                 parts.push((cid, e.document.clone()));
             }
             None => {
-                let mut e = RegistryError::new("XDSMissingDocument", format!("DocumentUniqueId {uid}"));
+                let mut e =
+                    RegistryError::new("XDSMissingDocument", format!("DocumentUniqueId {uid}"));
                 e.location = Some(uid.clone());
                 errors.push(e);
             }

@@ -31,7 +31,10 @@ pub fn facts(sub: &fxds::Submission<'_, '_>, reg: &Registry) -> UpdateFacts {
             continue;
         }
         let t = a.target.unwrap_or("");
-        let orig = a.slot("OriginalStatus").and_then(|s| s.first()).unwrap_or("");
+        let orig = a
+            .slot("OriginalStatus")
+            .and_then(|s| s.first())
+            .unwrap_or("");
         if reg.is_unique_id(t) {
             f.unique_id_targets.push(t.to_string());
         } else if reg.get(t).is_none_or(|e| e.status != orig) {
@@ -46,12 +49,19 @@ pub fn versions(sub: &fxds::Submission<'_, '_>, seed: &str) -> Vec<(String, Stri
     sub.entries
         .iter()
         .filter_map(|e| {
-            let uid = e.identified(uuid::DE_UNIQUE_ID).first().and_then(|x| x.value)?;
+            let uid = e
+                .identified(uuid::DE_UNIQUE_ID)
+                .first()
+                .and_then(|x| x.value)?;
             let conf = coded(e)
                 .into_iter()
                 .filter(|c| c.scheme == uuid::DE_CONFIDENTIALITY)
                 .collect();
-            Some((uid.to_string(), derived_uuid(seed, e.id.unwrap_or(uid)), conf))
+            Some((
+                uid.to_string(),
+                derived_uuid(seed, e.id.unwrap_or(uid)),
+                conf,
+            ))
         })
         .collect()
 }
