@@ -822,3 +822,52 @@ fn load_iti41_50kb_over_mutual_tls() {
 fn p(path: &Path) -> &str {
     path.to_str().unwrap_or("")
 }
+
+/// ITI-57 UpdateAvailabilityStatus (DMP-TX-013/014): archive by entryUUID works; a uniqueId target, a
+/// stale status or a status outside the DMP list is refused with the finding.
+#[test]
+fn iti57_status_changes_address_the_entry_uuid() {
+    let d = Direct::new(false);
+    let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
+    assert!(body.contains("ResponseStatusType:Success"), "{body}");
+    let entry_uuid =
+        d.h.registry
+            .lock()
+            .expect("lock")
+            .by_unique_id(FIXTURE_UID)
+            .expect("deposited")
+            .entry_uuid
+            .clone();
+    let fx = String::from_utf8(fixture()).expect("utf-8");
+    let a = fx.find("<wsse:Security").expect("vihf");
+    let b = fx.find("</wsse:Security>").expect("end") + "</wsse:Security>".len();
+    let vihf = &fx[a..b];
+    let update = |target: &str, original: &str, new: &str| {
+        let x = format!(
+            r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><wsa:Action soap:mustUnderstand="true">urn:ihe:iti:2010:UpdateDocumentSet</wsa:Action><wsa:MessageID>urn:uuid:{FIXTURE_UUID}</wsa:MessageID><wsa:To>https://localhost/dmp/registry</wsa:To>{vihf}</soap:Header><soap:Body><lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList><rim:Association id="u" associationType="urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus" sourceObject="SubmissionSet" targetObject="{target}"><rim:Slot name="OriginalStatus"><rim:ValueList><rim:Value>{original}</rim:Value></rim:ValueList></rim:Slot><rim:Slot name="NewStatus"><rim:ValueList><rim:Value>{new}</rim:Value></rim:ValueList></rim:Slot></rim:Association></rim:RegistryObjectList></lcm:SubmitObjectsRequest></soap:Body></soap:Envelope>"#
+        );
+        d.send(
+            dmp::REGISTRY_PATH,
+            "application/soap+xml; charset=UTF-8",
+            fresh(x.as_bytes()),
+        )
+        .1
+    };
+    const APPROVED: &str = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved";
+    const ARCHIVED: &str = "urn:asip:ci-sis:2010:StatusType:Archived";
+    let r = update(FIXTURE_UID, APPROVED, ARCHIVED);
+    assert!(
+        r.contains("XDSMetadataVersionError") && fails(&d.findings(), "DMP-TX-014"),
+        "{r}"
+    );
+    let r = update(&entry_uuid, APPROVED, "urn:x:Hidden");
+    assert!(
+        r.contains("ResponseStatusType:Failure") && fails(&d.findings(), "DMP-TX-013"),
+        "{r}"
+    );
+    let r = update(&entry_uuid, APPROVED, ARCHIVED);
+    assert!(r.contains("ResponseStatusType:Success"), "{r}");
+    // Now stale: the entry is Archived, not Approved.
+    let r = update(&entry_uuid, APPROVED, ARCHIVED);
+    assert!(r.contains("XDSMetadataVersionError"), "{r}");
+}
