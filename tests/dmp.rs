@@ -335,6 +335,11 @@ fn the_valid_fixture_is_accepted_and_findings_have_no_failure() {
         "{}",
         d.findings()
     );
+    assert!(
+        !d.findings().contains("\"verdict\":\"warning\""),
+        "{}",
+        d.findings()
+    );
     // DMP-VIHF-013 is never a pass: "not verified" info.
     assert!(d
         .findings()
@@ -870,4 +875,27 @@ fn iti57_status_changes_address_the_entry_uuid() {
     // Now stale: the entry is Archived, not Approved.
     let r = update(&entry_uuid, APPROVED, ARCHIVED);
     assert!(r.contains("XDSMetadataVersionError"), "{r}");
+}
+
+/// DMP-VIHF-027 (SHOULD): a VIHF sector that is not the CDA's facility code warns, and is not refused.
+#[test]
+fn vihf_sector_differing_from_the_cda_facility_warns() {
+    let fx = String::from_utf8(fixture()).expect("utf-8");
+    let d = Direct::new(false);
+    let (_, body) = d.send(
+        dmp::REPOSITORY_PATH,
+        MTOM_CT,
+        fresh(
+            fx.replace(">SA41^1.2.250.1.71.4.2.4<", ">SA16^1.2.250.1.71.4.2.4<")
+                .as_bytes(),
+        ),
+    );
+    assert!(body.contains("ResponseStatusType:Success"), "{body}");
+    assert!(
+        d.findings()
+            .lines()
+            .any(|l| l.contains("DMP-VIHF-027") && l.contains("\"warning\"")),
+        "{}",
+        d.findings()
+    );
 }

@@ -198,7 +198,7 @@ impl Handler {
         let env = Envelope::of(doc.root_element());
         let tx = env.transaction();
         let endpoint = endpoint_name(tx);
-        let state = self.state_facts(&env, tx);
+        let state = self.state_facts(&env, tx, &split);
         let w = Wire {
             envelope: doc.root_element(),
             http: &http,
@@ -561,7 +561,12 @@ impl Handler {
         Gate::Pass
     }
 
-    fn state_facts(&self, env: &Envelope<'_, '_>, tx: Option<Transaction>) -> StateFacts {
+    fn state_facts(
+        &self,
+        env: &Envelope<'_, '_>,
+        tx: Option<Transaction>,
+        split: &wire::Split<'_>,
+    ) -> StateFacts {
         let mut s = StateFacts::default();
         if let Some(m) = env.message_id_value() {
             let mut seen = self
@@ -605,6 +610,16 @@ impl Handler {
                     }
                 }
             }
+            _ => {}
+        }
+        // DMP-VIHF-027: the CDA healthCareFacility code of the first CDA document carried.
+        if let (Some(Transaction::Iti41), Some(p)) = (tx, env.payload) {
+            let docs = iti41::documents(p, split);
+            s.facility_code = docs
+                .values()
+                .find_map(|d| facility_code(d, &self.config.limits));
+        }
+        match (tx, env.payload) {
             (Some(Transaction::Iti18), Some(p)) => {
                 s.patient_id = iti18::Query::of(p).patient_id().map(str::to_string);
             }
@@ -743,4 +758,21 @@ fn apply_recorded(
         _ => {}
     }
     Some(())
+}
+
+/// `componentOf/encompassingEncounter/location/healthCareFacility/code/@code` of a CDA, if it is one.
+fn facility_code(bytes: &[u8], limits: &crate::limits::Limits) -> Option<String> {
+    if validate::detect_kind(bytes) != crate::model::ArtifactKind::Cda {
+        return None;
+    }
+    let text = xml::decode(bytes, limits).ok()?;
+    let doc = xml::parse(&text, limits).ok()?;
+    let code = doc
+        .descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == "healthCareFacility")?
+        .children()
+        .find(|n| n.is_element() && n.tag_name().name() == "code")?
+        .attribute("code")?
+        .to_string();
+    Some(code)
 }
