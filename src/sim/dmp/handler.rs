@@ -592,34 +592,31 @@ impl Handler {
         }
         match (tx, env.payload) {
             (Some(Transaction::Iti41), Some(p)) => {
-                if let Some(sub) = super::cmd::submit_objects(p).map(fxds::Submission::of) {
-                    if let Some(ss) = sub.submission_sets().first() {
-                        s.patient_id = ss
-                            .identified(fxds::uuid::SS_PATIENT_ID)
-                            .first()
-                            .and_then(|x| x.value)
-                            .map(str::to_string);
-                        s.author_institution_id = ss
-                            .classified(fxds::uuid::SS_AUTHOR)
-                            .first()
-                            .and_then(|c| c.slot("authorInstitution"))
-                            .and_then(|sl| sl.first())
-                            .and_then(|v| v.split('^').nth(9))
-                            .filter(|v| !v.is_empty())
-                            .map(str::to_string);
-                    }
+                if let Some(ss) = super::cmd::submit_objects(p)
+                    .map(fxds::Submission::of)
+                    .as_ref()
+                    .and_then(|sub| sub.submission_sets().first().copied().cloned())
+                {
+                    s.patient_id = ss
+                        .identified(fxds::uuid::SS_PATIENT_ID)
+                        .first()
+                        .and_then(|x| x.value)
+                        .map(str::to_string);
+                    s.author_institution_id = ss
+                        .classified(fxds::uuid::SS_AUTHOR)
+                        .first()
+                        .and_then(|c| c.slot("authorInstitution"))
+                        .and_then(|sl| sl.first())
+                        .and_then(|v| v.split('^').nth(9))
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_string);
                 }
+                // DMP-VIHF-027: the CDA healthCareFacility code of the first CDA document carried.
+                let docs = iti41::documents(p, split);
+                s.facility_code = docs
+                    .values()
+                    .find_map(|d| facility_code(d, &self.config.limits));
             }
-            _ => {}
-        }
-        // DMP-VIHF-027: the CDA healthCareFacility code of the first CDA document carried.
-        if let (Some(Transaction::Iti41), Some(p)) = (tx, env.payload) {
-            let docs = iti41::documents(p, split);
-            s.facility_code = docs
-                .values()
-                .find_map(|d| facility_code(d, &self.config.limits));
-        }
-        match (tx, env.payload) {
             (Some(Transaction::Iti18), Some(p)) => {
                 s.patient_id = iti18::Query::of(p).patient_id().map(str::to_string);
             }
