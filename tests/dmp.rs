@@ -131,6 +131,14 @@ impl Sim {
     }
 
     pub fn start_in(dir: tempfile::TempDir, state: PathBuf, unsigned_ok: bool) -> Sim {
+        Sim::start_with(dir, state, |c| c.unsigned_ok = unsigned_ok)
+    }
+
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        state: PathBuf,
+        tune: impl FnOnce(&mut Config),
+    ) -> Sim {
         let pki = Pki::init(&dir.path().join("pki")).expect("pki");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -138,7 +146,7 @@ impl Sim {
             .build()
             .expect("runtime");
         let mut cfg = Config::new(&state);
-        cfg.unsigned_ok = unsigned_ok;
+        tune(&mut cfg);
         let tls = pki.server_config(true).expect("server config");
         let running = rt
             .block_on(dmp::start("127.0.0.1:0".parse().expect("addr"), cfg, tls))
@@ -898,4 +906,37 @@ fn vihf_sector_differing_from_the_cda_facility_warns() {
         "{}",
         d.findings()
     );
+}
+
+/// Limits: a body over the limit gets 413 without being read; a client that sends no request head is
+/// disconnected after the header timeout (slow loris).
+#[test]
+fn oversized_bodies_and_silent_clients_are_cut_off() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let sim = Sim::start_with(dir, state, |c| {
+        c.net.max_body_bytes = 4096;
+        c.net.header_timeout = std::time::Duration::from_millis(300);
+    });
+    let cfg = sim.pki.client_config().expect("client");
+    let mut c = Client::connect(sim.addr(), cfg.clone()).expect("connect");
+    let r = c
+        .post(dmp::REPOSITORY_PATH, MTOM_CT, &fixture())
+        .expect("post");
+    assert_eq!(r.status, 413, "{}", r.text());
+    // Silent client: the server closes the connection.
+    let mut c = Client::connect(sim.addr(), cfg).expect("connect");
+    c.tls
+        .get_ref()
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    let t = std::time::Instant::now();
+    let mut buf = [0u8; 64];
+    let n = c.tls.read(&mut buf);
+    assert!(
+        matches!(n, Ok(0) | Err(_)) && t.elapsed() < std::time::Duration::from_secs(4),
+        "{n:?} after {:?}",
+        t.elapsed()
+    );
+    let _ = sim.stop();
 }
