@@ -37,6 +37,25 @@ pub enum Command {
     /// The evidence store: `evidence verify DIR` recomputes every hash (exit 1 when damage is found).
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Start the simulators alone (the DMP for now) on free ports; print and write their endpoints.
+    Serve(ServeArgs),
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// State directory: evidence/, findings.jsonl, pki/.
+    #[arg(long, default_value = "dui-conform-state")]
+    pub state_dir: std::path::PathBuf,
+    /// Write the endpoints JSON here once every simulator listens.
+    #[arg(long)]
+    pub endpoints_file: Option<std::path::PathBuf>,
+    /// Process a VIHF without signature and an ITI-41 without XAdES entry (findings still recorded).
+    #[arg(long)]
+    pub unsigned_ok: bool,
 }
 
 /// Subcommands of `pki`.
@@ -159,6 +178,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evidence(EvidenceCommand::Verify { dir, format }) => {
             evidence_verify_cmd(&dir, format)
         }
+        Command::Serve(a) => serve_cmd(a),
     }
 }
 
@@ -310,5 +330,42 @@ fn requirements_cmd(a: RequirementsArgs) -> anyhow::Result<ExitCode> {
         }
     };
     write_out(None, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve_cmd(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let opts = crate::sim::serve::ServeOptions {
+        bind: a.bind,
+        state_dir: a.state_dir,
+        endpoints_file: a.endpoints_file,
+        unsigned_ok: a.unsigned_ok,
+    };
+    rt.block_on(async {
+        let stop = async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{signal, SignalKind};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        tokio::select! {
+                            _ = term.recv() => {}
+                            _ = tokio::signal::ctrl_c() => {}
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        };
+        crate::sim::serve::serve(opts, stop).await
+    })?;
     Ok(ExitCode::SUCCESS)
 }

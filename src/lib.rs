@@ -16,6 +16,7 @@
 //! - [`report`]: renderers (human, JSON, JUnit, Markdown, HTML, SVRL);
 //! - [`pki`]: the test PKI (CA, server and client certificates) and the simulators' TLS configurations;
 //! - [`evidence`]: the append-only, content-addressed store of every exchange;
+//! - [`sim`]: the simulated national services (the DMP), recording to the evidence store;
 //! - [`cli`]: the command line (the binary's `main.rs` only calls [`cli::run`]).
 //!
 //! Data flows one way: bytes → `formats::…::parse` → view → `checks::…` → [`model::Finding`]s →
@@ -33,4 +34,5 @@ pub mod limits;
 pub mod model;
 pub mod pki;
 pub mod report;
+pub mod sim;
 pub mod validate;

@@ -16,5 +16,7 @@ mod cli;
 mod pki;
 // The evidence store: concurrency, SIGKILL, damage detection, `evidence verify`.
 mod evidence;
+// The DMP simulator against curl, openssl s_client and python3; rule violations, faults, SIGKILL.
+mod dmp;
 // Shared helpers.
 mod util;

@@ -16,6 +16,7 @@ use crate::model::{Finding, Level, Location, Msg, Verdict};
 
 pub mod cda;
 pub mod cda_ms;
+pub mod dmp;
 pub mod identity;
 pub mod mssante;
 pub mod xdm;
@@ -39,6 +40,7 @@ pub fn registry() -> Vec<CheckInfo> {
         xds::CHECKS,
         xdm::CHECKS,
         mssante::CHECKS,
+        dmp::CHECKS,
     ]
     .concat()
 }

@@ -1,0 +1,775 @@
+//! One request, from its bytes to its answer: record, check, gate, dispatch to `cmd/`, record the
+//! answer. Synchronous (parsing, validation and fsync are CPU and disk work): the server runs it on
+//! tokio's blocking pool.
+//!
+//! Order, so that nothing acknowledged is ever lost: the request is checked, then written durably to the
+//! evidence store with its findings, then the registry changes, then the response is written durably,
+//! and only then is it sent. A crash before the response record leaves a request without response in the
+//! manifest: the replay ignores it (the DUI never saw a `Success`).
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use roxmltree::Document;
+
+use super::cmd::{iti18, iti41, iti43, iti57, unknown};
+use super::faults::Fault;
+use super::registry::{Conflict, Registry};
+use super::wire::{self, FaultCode, HttpRequest, RegistryError, Response};
+use super::{Config, Peer};
+use crate::checks::dmp::{self as cdmp, Envelope, HttpFacts, StateFacts, Transaction, Wire};
+use crate::checks::Sink;
+use crate::evidence::{self, Direction, EvidenceStore, FindingRef};
+use crate::formats::xds as fxds;
+use crate::formats::xml;
+use crate::model::{ArtifactResult, Finding, Verdict};
+use crate::sim::FindingsLog;
+use crate::validate::{self, Options, Target};
+
+/// What to do with the connection after a request.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Send this response (after the delay, if any).
+    Respond(Response, Option<std::time::Duration>),
+    /// Close the connection without answering (fault injection).
+    Drop,
+}
+
+/// The simulator's shared state.
+#[derive(Debug)]
+pub struct Handler {
+    /// Configuration.
+    pub config: Config,
+    /// Registry and repository.
+    pub registry: Mutex<Registry>,
+    /// Pending faults.
+    pub faults: super::faults::Faults,
+    /// Evidence store.
+    pub evidence: EvidenceStore,
+    /// `findings.jsonl`.
+    pub findings: FindingsLog,
+    seen_message_ids: Mutex<HashSet<String>>,
+    seen_assertion_ids: Mutex<HashSet<String>>,
+}
+
+/// Why the handler could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The evidence store could not be opened or read.
+    #[error("evidence store: {0}")]
+    Evidence(#[from] evidence::EvidenceError),
+    /// `findings.jsonl` could not be opened.
+    #[error("findings log: {0}")]
+    Findings(std::io::Error),
+}
+
+fn endpoint_name(tx: Option<Transaction>) -> &'static str {
+    match tx {
+        Some(Transaction::Iti41) => "dmp/iti41",
+        Some(Transaction::Iti18) => "dmp/iti18",
+        Some(Transaction::Iti43) => "dmp/iti43",
+        Some(Transaction::Iti57) => "dmp/iti57",
+        None => "dmp/unknown",
+    }
+}
+
+fn refs(findings: &[Finding]) -> Vec<FindingRef> {
+    findings
+        .iter()
+        .filter(|f| f.verdict != Verdict::Pass && f.verdict != Verdict::NotApplicable)
+        .map(|f| FindingRef {
+            requirement: f.requirement.clone(),
+            verdict: f.verdict,
+        })
+        .collect()
+}
+
+/// Failed MUST findings of a set, as `RULE: message` lines.
+fn failures<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Vec<String> {
+    findings
+        .into_iter()
+        .filter(|f| f.verdict == Verdict::Fail)
+        .map(|f| format!("{}: {}", f.requirement, f.message.fr))
+        .collect()
+}
+
+/// What the checks decided before dispatch.
+enum Gate {
+    Pass,
+    Refuse(Response),
+}
+
+impl Handler {
+    /// Opens the state directory (evidence store, findings log) and rebuilds the registry from the
+    /// recorded exchanges.
+    pub fn open(config: Config) -> Result<Handler, SetupError> {
+        let evidence = EvidenceStore::open(&config.state_dir)?;
+        let findings = FindingsLog::open(&config.state_dir).map_err(SetupError::Findings)?;
+        let h = Handler {
+            config,
+            registry: Mutex::new(Registry::new()),
+            faults: super::faults::Faults::new(),
+            evidence,
+            findings,
+            seen_message_ids: Mutex::new(HashSet::new()),
+            seen_assertion_ids: Mutex::new(HashSet::new()),
+        };
+        h.replay()?;
+        Ok(h)
+    }
+
+    fn opts(&self) -> Options {
+        Options {
+            limits: self.config.limits.clone(),
+            target: Target::Dmp,
+        }
+    }
+
+    /// Rebuilds the registry: every ITI-41 / ITI-57 request whose recorded response is a `Success`,
+    /// replayed in manifest order (ids are derived from the request hash, so they come out the same).
+    fn replay(&self) -> Result<(), SetupError> {
+        let entries = self.evidence.entries()?;
+        let mut responses: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for e in &entries {
+            if e.direction == Direction::Response {
+                responses.insert(e.exchange.as_str(), e.sha256.as_str());
+            }
+        }
+        let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        for e in &entries {
+            if e.direction != Direction::Request
+                || (e.endpoint != "dmp/iti41" && e.endpoint != "dmp/iti57")
+            {
+                continue;
+            }
+            let Some(resp_sha) = responses.get(e.exchange.as_str()) else {
+                continue;
+            };
+            let Ok(resp) = self.evidence.get(resp_sha) else {
+                continue;
+            };
+            if !contains(&resp, b"ResponseStatusType:Success") {
+                continue;
+            }
+            let Ok(capture) = self.evidence.get(&e.sha256) else {
+                continue;
+            };
+            let _ = apply_recorded(&capture, &e.sha256, &self.config.limits, &mut reg);
+        }
+        Ok(())
+    }
+
+    /// Handles one request.
+    pub fn process(&self, req: &HttpRequest, peer: &Peer) -> Outcome {
+        let capture = req.capture();
+        let sha = evidence::sha256_hex(&capture);
+        let exchange = evidence::new_exchange_id();
+        let mut sink = Sink::new();
+        let http = HttpFacts {
+            content_type: req.content_type.clone(),
+            root_part_type: None,
+            tls_version: peer.tls_version.clone(),
+            client_cert: peer.client_cert.is_some(),
+            path: req.path.clone(),
+            endpoint: match req.path.as_str() {
+                p if p == super::REPOSITORY_PATH => Some(Transaction::Iti41),
+                p if p == super::REGISTRY_PATH => Some(Transaction::Iti18),
+                _ => None,
+            },
+        };
+        // Split and parse; an unreadable envelope is a SOAP Fault.
+        let split = match wire::split(&capture, &self.config.limits) {
+            Ok(s) => s,
+            Err(e) => return self.unreadable(&exchange, &sha, &capture, peer, &e.to_string()),
+        };
+        let http = HttpFacts {
+            root_part_type: split.root_part_type.clone(),
+            ..http
+        };
+        let text = match xml::decode(split.root, &self.config.limits) {
+            Ok(t) => t,
+            Err(e) => return self.unreadable(&exchange, &sha, &capture, peer, &e.to_string()),
+        };
+        let doc = match xml::parse(&text, &self.config.limits) {
+            Ok(d) => d,
+            Err(e) => return self.unreadable(&exchange, &sha, &capture, peer, &e.to_string()),
+        };
+        let env = Envelope::of(doc.root_element());
+        let tx = env.transaction();
+        let endpoint = endpoint_name(tx);
+        let state = self.state_facts(&env, tx, &split);
+        let w = Wire {
+            envelope: doc.root_element(),
+            http: &http,
+            state: &state,
+        };
+        cdmp::check_soap(&w, &mut sink);
+        cdmp::check_vihf(&w, &mut sink);
+
+        // Transaction-specific checks that need the registry (read-only here).
+        let mut results: Vec<ArtifactResult> = Vec::new();
+        let mut iti57_changes = Vec::new();
+        let payload = env.payload;
+        let sub = match (tx, payload) {
+            (Some(Transaction::Iti41), Some(p)) => {
+                super::cmd::submit_objects(p).map(fxds::Submission::of)
+            }
+            (Some(Transaction::Iti57), Some(p)) => {
+                super::cmd::submit_objects(p).map(fxds::Submission::of)
+            }
+            _ => None,
+        };
+        if let (Some(Transaction::Iti41), Some(s)) = (tx, &sub) {
+            results =
+                validate::xds::validate(&format!("evidence/{sha}"), None, &capture, &self.opts());
+            let replaced: Vec<&str> = s
+                .associations
+                .iter()
+                .filter(|a| a.assoc_type == Some("urn:ihe:iti:2007:AssociationType:RPLC"))
+                .filter_map(|a| a.target)
+                .collect();
+            let unknown_targets = {
+                let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+                reg.conflicts(&[], &replaced)
+                    .into_iter()
+                    .filter_map(|c| match c {
+                        Conflict::UnknownReplaced(t) => Some(t),
+                        Conflict::DuplicateUniqueId(_) => None,
+                    })
+                    .collect()
+            };
+            cdmp::check_iti41_metadata(s, &cdmp::ReplaceFacts { unknown_targets }, &mut sink);
+        }
+        if let (Some(Transaction::Iti57), Some(s)) = (tx, &sub) {
+            let facts = {
+                let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+                iti57::facts(s, &reg)
+            };
+            iti57_changes = cdmp::check_iti57(s, &facts, &mut sink);
+        }
+        let wire_findings = sink.finish();
+
+        // The gate: what the DMP refuses before looking at the business content.
+        let relates = env.message_id_value().map(str::to_string);
+        let fault = self.faults.take(tx);
+        let mut response = match self.gate(tx, &wire_findings, env.action_value()) {
+            Gate::Refuse(r) => r,
+            Gate::Pass => match &fault {
+                Some(Fault::RegistryError(code)) => {
+                    let e = [RegistryError::new(
+                        code,
+                        "fault injected by the harness (dui-conform)",
+                    )];
+                    match tx {
+                        Some(Transaction::Iti18) => iti18::respond(
+                            &iti18::Query::default(),
+                            Err(e.to_vec()),
+                            relates.as_deref(),
+                            &self.config.repository_unique_id,
+                        ),
+                        Some(t) => wire::registry_response(t, relates.as_deref(), &e),
+                        None => unknown::respond(env.action_value()),
+                    }
+                }
+                Some(Fault::SoapFault) => wire::fault(
+                    FaultCode::Receiver,
+                    None,
+                    "Erreur interne du DMP (faute injectée par le harnais)",
+                    "DMP internal error (fault injected by the harness)",
+                    &[],
+                ),
+                Some(Fault::Http(code)) => Response {
+                    status: *code,
+                    content_type: "text/plain".into(),
+                    body: Vec::new(),
+                },
+                _ => Response {
+                    status: 0,
+                    content_type: String::new(),
+                    body: Vec::new(),
+                },
+            },
+        };
+        // A dropped connection answers nothing and changes nothing (the request is still recorded).
+        let normal = response.status == 0 && fault != Some(Fault::Drop);
+
+        // Record the request durably with its findings, and the findings log.
+        let mut all: Vec<Finding> = wire_findings.clone();
+        if let Some(r) = results.first() {
+            all.extend(r.findings.iter().cloned());
+        }
+        if let Err(e) = self.evidence.store(
+            &exchange,
+            endpoint,
+            Direction::Request,
+            peer.subject.as_deref(),
+            &capture,
+            refs(&all),
+        ) {
+            return Outcome::Respond(
+                wire::fault(
+                    FaultCode::Receiver,
+                    None,
+                    &format!("Le simulateur n'a pas pu enregistrer la requête : {e}"),
+                    &format!("The simulator could not record the request: {e}"),
+                    &[],
+                ),
+                None,
+            );
+        }
+        let _ = self.findings.append(endpoint, &sha, &all);
+        for r in results.iter().skip(1) {
+            let _ = self.findings.append(endpoint, &r.sha256, &r.findings);
+        }
+
+        // Dispatch (registry changes happen here, under the lock, only on a normal answer).
+        if normal {
+            response = self.dispatch(
+                tx,
+                &doc,
+                &split,
+                &sha,
+                &results,
+                &wire_findings,
+                iti57_changes,
+                relates.as_deref(),
+            );
+        }
+        if fault == Some(Fault::Drop) {
+            return Outcome::Drop;
+        }
+        if let Err(e) = self.evidence.store(
+            &exchange,
+            endpoint,
+            Direction::Response,
+            None,
+            &response.body,
+            Vec::new(),
+        ) {
+            return Outcome::Respond(
+                wire::fault(
+                    FaultCode::Receiver,
+                    None,
+                    &format!("Le simulateur n'a pas pu enregistrer la réponse : {e}"),
+                    &format!("The simulator could not record the response: {e}"),
+                    &[],
+                ),
+                None,
+            );
+        }
+        match fault {
+            Some(Fault::Drop) => Outcome::Drop,
+            Some(Fault::Delay(d)) => Outcome::Respond(response, Some(d)),
+            _ => Outcome::Respond(response, None),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &self,
+        tx: Option<Transaction>,
+        doc: &Document<'_>,
+        split: &wire::Split<'_>,
+        sha: &str,
+        results: &[ArtifactResult],
+        wire_findings: &[Finding],
+        changes: Vec<cdmp::StatusChange>,
+        relates: Option<&str>,
+    ) -> Response {
+        let env = Envelope::of(doc.root_element());
+        let Some(payload) = env.payload else {
+            return unknown::respond(env.action_value());
+        };
+        match tx {
+            Some(Transaction::Iti41) => {
+                let Some(sub) = super::cmd::submit_objects(payload).map(fxds::Submission::of)
+                else {
+                    return wire::registry_response(
+                        Transaction::Iti41,
+                        relates,
+                        &[RegistryError::new(
+                            "XDSRegistryMetadataError",
+                            "DMP-SOAP-015: no SubmitObjectsRequest",
+                        )],
+                    );
+                };
+                let mut errors = iti41::errors(results, wire_findings, self.config.unsigned_ok);
+                let docs = iti41::documents(payload, split);
+                let dep = iti41::deposit(&sub, &docs, sha);
+                let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+                if errors.is_empty() {
+                    let uids: Vec<&str> =
+                        dep.entries.iter().map(|e| e.unique_id.as_str()).collect();
+                    let replaced: Vec<&str> = dep.replaced.iter().map(String::as_str).collect();
+                    for c in reg.conflicts(&uids, &replaced) {
+                        if let Conflict::DuplicateUniqueId(u) = c {
+                            let mut e = RegistryError::new("XDSDuplicateUniqueIdInRegistry", format!("uniqueId {u} déjà enregistré / already registered (DMP-TX-014)"));
+                            e.location = Some(u);
+                            errors.push(e);
+                        }
+                    }
+                }
+                if errors.is_empty() {
+                    let replaced: Vec<&str> = dep.replaced.iter().map(String::as_str).collect();
+                    reg.deposit(dep.entries.clone(), &replaced);
+                }
+                wire::registry_response(Transaction::Iti41, relates, &errors)
+            }
+            Some(Transaction::Iti18) => {
+                let q = iti18::Query::of(payload);
+                let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+                let r = iti18::run(&q, &reg);
+                iti18::respond(&q, r, relates, &self.config.repository_unique_id)
+            }
+            Some(Transaction::Iti43) => {
+                let reqs = iti43::requests(payload);
+                let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+                iti43::respond(&reqs, &reg, &self.config.repository_unique_id, relates)
+            }
+            Some(Transaction::Iti57) => {
+                let Some(sub) = super::cmd::submit_objects(payload).map(fxds::Submission::of)
+                else {
+                    return wire::registry_response(
+                        Transaction::Iti57,
+                        relates,
+                        &[RegistryError::new(
+                            "XDSRegistryMetadataError",
+                            "ITI-57: no SubmitObjectsRequest",
+                        )],
+                    );
+                };
+                let mut errors: Vec<RegistryError> = wire_findings
+                    .iter()
+                    .filter(|f| {
+                        f.verdict == Verdict::Fail && f.requirement.starts_with("DMP-TX-01")
+                    })
+                    .map(|f| {
+                        let code = if f.requirement == "DMP-TX-014" {
+                            "XDSMetadataVersionError"
+                        } else {
+                            "XDSMetadataUpdateError"
+                        };
+                        RegistryError::new(code, format!("{}: {}", f.requirement, f.message.fr))
+                    })
+                    .collect();
+                let versions = iti57::versions(&sub, sha);
+                let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+                errors.extend(iti57::version_errors(&versions, &reg));
+                if changes.is_empty() && versions.is_empty() {
+                    errors.push(RegistryError::new("XDSMetadataUpdateError", "ITI-57 sans changement de statut ni nouvelle version / without status change nor new version"));
+                }
+                if errors.is_empty() {
+                    iti57::apply(
+                        &iti57::Update {
+                            status: changes,
+                            versions,
+                        },
+                        &mut reg,
+                    );
+                }
+                wire::registry_response(Transaction::Iti57, relates, &errors)
+            }
+            None => unknown::respond(env.action_value()),
+        }
+    }
+
+    /// SOAP, WS-Addressing and VIHF failures refuse the request with a SOAP Fault before dispatch.
+    fn gate(&self, tx: Option<Transaction>, f: &[Finding], action: Option<&str>) -> Gate {
+        let failed = |rule: &str| {
+            f.iter()
+                .any(|x| x.requirement == rule && x.verdict == Verdict::Fail)
+        };
+        let lines = |prefixes: &[&str]| {
+            failures(
+                f.iter()
+                    .filter(|x| prefixes.iter().any(|p| x.requirement.starts_with(p))),
+            )
+        };
+        if failed("DMP-SOAP-010") {
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                None,
+                "Enveloppe SOAP 1.2 attendue (application/soap+xml ou MTOM)",
+                "SOAP 1.2 envelope expected (application/soap+xml or MTOM)",
+                &lines(&["DMP-SOAP-010"]),
+            ));
+        }
+        if tx.is_none() {
+            return Gate::Refuse(unknown::respond(action));
+        }
+        if failed("DMP-SOAP-012") || failed("DMP-SOAP-013") {
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                Some("wsa:InvalidAddressingHeader"),
+                "En-têtes WS-Addressing invalides",
+                "Invalid WS-Addressing headers",
+                &lines(&["DMP-SOAP-012", "DMP-SOAP-013"]),
+            ));
+        }
+        if failed("DMP-SOAP-014") {
+            return Gate::Refuse(wire::fault(FaultCode::Sender, None, "Requête ITI-41 non MTOM/XOP : le DMP attend multipart/related; type=\"application/xop+xml\" avec les documents en parties MIME (xop:Include)", "Non-MTOM/XOP ITI-41 request: the DMP expects multipart/related; type=\"application/xop+xml\" with the documents as MIME parts (xop:Include)", &lines(&["DMP-SOAP-014"])));
+        }
+        if failed("DMP-SOAP-015") || failed("DMP-SOAP-017") {
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                None,
+                "Corps SOAP non conforme à la transaction",
+                "SOAP body does not match the transaction",
+                &lines(&["DMP-SOAP-015", "DMP-SOAP-017"]),
+            ));
+        }
+        if failed("DMP-SOAP-018") {
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                Some("wsse:InvalidSecurity"),
+                "VIHF absent : wsse:Security doit contenir une assertion SAML 2.0",
+                "Missing VIHF: wsse:Security must hold one SAML 2.0 assertion",
+                &lines(&["DMP-SOAP-018"]),
+            ));
+        }
+        let vihf: Vec<String> = failures(f.iter().filter(|x| {
+            x.requirement.starts_with("DMP-VIHF")
+                && !(self.config.unsigned_ok && x.requirement == "DMP-VIHF-013")
+        }));
+        if !vihf.is_empty() {
+            return Gate::Refuse(wire::fault(
+                FaultCode::Sender,
+                Some("wsse:FailedAuthentication"),
+                "VIHF refusé",
+                "VIHF refused",
+                &vihf,
+            ));
+        }
+        if tx == Some(Transaction::Iti18) && (failed("DMP-SOAP-016") || failed("XDS-UUID-013")) {
+            let code = if failed("XDS-UUID-013") {
+                "XDSUnknownStoredQuery"
+            } else {
+                "XDSStoredQueryMissingParam"
+            };
+            let e: Vec<RegistryError> = lines(&["DMP-SOAP-016", "XDS-UUID-013"])
+                .into_iter()
+                .map(|l| RegistryError::new(code, l))
+                .collect();
+            return Gate::Refuse(iti18::respond(
+                &iti18::Query::default(),
+                Err(e),
+                None,
+                &self.config.repository_unique_id,
+            ));
+        }
+        Gate::Pass
+    }
+
+    fn state_facts(
+        &self,
+        env: &Envelope<'_, '_>,
+        tx: Option<Transaction>,
+        split: &wire::Split<'_>,
+    ) -> StateFacts {
+        let mut s = StateFacts::default();
+        if let Some(m) = env.message_id_value() {
+            let mut seen = self
+                .seen_message_ids
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            s.duplicate_message_id = !seen.insert(m.to_string());
+        }
+        if let Some(a) = env.assertion {
+            if let Some(id) = a.attribute("ID") {
+                let mut seen = self
+                    .seen_assertion_ids
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                s.duplicate_assertion_id = !seen.insert(id.to_string());
+            }
+            s.vihf_cert_subject = a
+                .descendants()
+                .find(|n| n.is_element() && n.tag_name().name() == "X509Certificate")
+                .and_then(|n| n.text())
+                .and_then(|t| fxds::decode_base64(t).ok())
+                .and_then(|der| crate::pki::subject_of(&der));
+        }
+        match (tx, env.payload) {
+            (Some(Transaction::Iti41), Some(p)) => {
+                if let Some(ss) = super::cmd::submit_objects(p)
+                    .map(fxds::Submission::of)
+                    .as_ref()
+                    .and_then(|sub| sub.submission_sets().first().copied().cloned())
+                {
+                    s.patient_id = ss
+                        .identified(fxds::uuid::SS_PATIENT_ID)
+                        .first()
+                        .and_then(|x| x.value)
+                        .map(str::to_string);
+                    s.author_institution_id = ss
+                        .classified(fxds::uuid::SS_AUTHOR)
+                        .first()
+                        .and_then(|c| c.slot("authorInstitution"))
+                        .and_then(|sl| sl.first())
+                        .and_then(|v| v.split('^').nth(9))
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_string);
+                }
+                // DMP-VIHF-027: the CDA healthCareFacility code of the first CDA document carried.
+                let docs = iti41::documents(p, split);
+                s.facility_code = docs
+                    .values()
+                    .find_map(|d| facility_code(d, &self.config.limits));
+            }
+            (Some(Transaction::Iti18), Some(p)) => {
+                s.patient_id = iti18::Query::of(p).patient_id().map(str::to_string);
+            }
+            _ => {}
+        }
+        s
+    }
+
+    fn unreadable(
+        &self,
+        exchange: &str,
+        sha: &str,
+        capture: &[u8],
+        peer: &Peer,
+        why: &str,
+    ) -> Outcome {
+        let f = Finding {
+            requirement: "DMP-SOAP-010".into(),
+            level: crate::model::Level::Must,
+            verdict: Verdict::Fail,
+            message: crate::model::Msg::new(
+                format!("Requête illisible comme message SOAP 1.2 : {why}"),
+                format!("Request unreadable as a SOAP 1.2 message: {why}"),
+            ),
+            location: Default::default(),
+            snippet: None,
+            personal: Vec::new(),
+        };
+        let all = [f];
+        if let Err(e) = self.evidence.store(
+            exchange,
+            "dmp/unknown",
+            Direction::Request,
+            peer.subject.as_deref(),
+            capture,
+            refs(&all),
+        ) {
+            return Outcome::Respond(
+                wire::fault(
+                    FaultCode::Receiver,
+                    None,
+                    &format!("enregistrement impossible : {e}"),
+                    &format!("cannot record: {e}"),
+                    &[],
+                ),
+                None,
+            );
+        }
+        let _ = self.findings.append("dmp/unknown", sha, &all);
+        let r = wire::fault(
+            FaultCode::Sender,
+            None,
+            &format!("Message SOAP illisible : {why}. Le DMP attend une enveloppe SOAP 1.2 (MTOM/XOP pour ITI-41 et ITI-43)."),
+            &format!("Unreadable SOAP message: {why}. The DMP expects a SOAP 1.2 envelope (MTOM/XOP for ITI-41 and ITI-43)."),
+            &failures(&all),
+        );
+        let _ = self.evidence.store(
+            exchange,
+            "dmp/unknown",
+            Direction::Response,
+            None,
+            &r.body,
+            Vec::new(),
+        );
+        Outcome::Respond(r, None)
+    }
+
+    /// A TLS handshake was refused (no client certificate, untrusted certificate, old TLS version):
+    /// DMP-SOAP-011 fails, logged with an empty artifact hash (no bytes were received).
+    pub fn tls_refused(&self, peer: &str, why: &str) {
+        let f = Finding {
+            requirement: "DMP-SOAP-011".into(),
+            level: crate::model::Level::Must,
+            verdict: Verdict::Fail,
+            message: crate::model::Msg::new(
+                format!("Connexion TLS de {peer} refusée : {why} (TLS mutuel ≥ 1.2 avec un certificat client émis par l'AC de test)"),
+                format!("TLS connection from {peer} refused: {why} (mutual TLS ≥ 1.2 with a client certificate issued by the test CA)"),
+            ),
+            location: Default::default(),
+            snippet: None,
+            personal: Vec::new(),
+        };
+        let _ = self.findings.append("dmp", "", &[f]);
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Re-applies a recorded ITI-41 or ITI-57 (already judged Success) to the registry.
+fn apply_recorded(
+    capture: &[u8],
+    sha: &str,
+    limits: &crate::limits::Limits,
+    reg: &mut Registry,
+) -> Option<()> {
+    let split = wire::split(capture, limits).ok()?;
+    let text = xml::decode(split.root, limits).ok()?;
+    let doc = xml::parse(&text, limits).ok()?;
+    let env = Envelope::of(doc.root_element());
+    let payload = env.payload?;
+    let sub = super::cmd::submit_objects(payload).map(fxds::Submission::of)?;
+    match env.transaction()? {
+        Transaction::Iti41 => {
+            let docs = iti41::documents(payload, &split);
+            let dep = iti41::deposit(&sub, &docs, sha);
+            let replaced: Vec<&str> = dep.replaced.iter().map(String::as_str).collect();
+            reg.deposit(dep.entries, &replaced);
+        }
+        Transaction::Iti57 => {
+            let status = sub
+                .associations
+                .iter()
+                .filter(|a| {
+                    a.assoc_type
+                        == Some("urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus")
+                })
+                .map(|a| cdmp::StatusChange {
+                    target: a.target.unwrap_or("").to_string(),
+                    original: a
+                        .slot("OriginalStatus")
+                        .and_then(|s| s.first())
+                        .unwrap_or("")
+                        .to_string(),
+                    new: a
+                        .slot("NewStatus")
+                        .and_then(|s| s.first())
+                        .unwrap_or("")
+                        .to_string(),
+                })
+                .collect();
+            let versions = iti57::versions(&sub, sha);
+            iti57::apply(&iti57::Update { status, versions }, reg);
+        }
+        _ => {}
+    }
+    Some(())
+}
+
+/// `componentOf/encompassingEncounter/location/healthCareFacility/code/@code` of a CDA, if it is one.
+fn facility_code(bytes: &[u8], limits: &crate::limits::Limits) -> Option<String> {
+    if validate::detect_kind(bytes) != crate::model::ArtifactKind::Cda {
+        return None;
+    }
+    let text = xml::decode(bytes, limits).ok()?;
+    let doc = xml::parse(&text, limits).ok()?;
+    let code = doc
+        .descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == "healthCareFacility")?
+        .children()
+        .find(|n| n.is_element() && n.tag_name().name() == "code")?
+        .attribute("code")?
+        .to_string();
+    Some(code)
+}
