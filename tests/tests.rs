@@ -12,5 +12,7 @@ mod hostile;
 mod mutations;
 // The command line as a user runs it, with snapshots of its outputs.
 mod cli;
+// The official ANS kit (schematrons) run natively on the real samples.
+mod schematron;
 // Shared helpers.
 mod util;
