@@ -50,6 +50,23 @@ impl Node {
     }
 }
 
+/// Line numbers from byte offsets without rescanning the text each time (roxmltree's `text_pos_at`
+/// counts from the start: quadratic over a 1 MB schematron).
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut v = vec![0];
+        v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex(v)
+    }
+    /// 1-based line of byte offset `pos`.
+    pub fn line(&self, pos: usize) -> u32 {
+        u32::try_from(self.0.partition_point(|&s| s <= pos)).unwrap_or(u32::MAX)
+    }
+}
+
 struct Loader<'k> {
     root: &'k Path,
     defects: Vec<String>,
@@ -112,18 +129,19 @@ impl Loader<'_> {
         )
         .map_err(|e| format!("{}: {e}", rel(self.root, path)))?;
         let file = rel(self.root, path);
-        Ok(self.convert(doc.root_element(), &doc, path, &file, depth))
+        let lines = LineIndex::new(text);
+        Ok(self.convert(doc.root_element(), &lines, path, &file, depth))
     }
 
     fn convert(
         &mut self,
         n: roxmltree::Node<'_, '_>,
-        doc: &roxmltree::Document<'_>,
+        lines: &LineIndex,
         path: &Path,
         file: &str,
         depth: usize,
     ) -> Node {
-        let line = doc.text_pos_at(n.range().start).row;
+        let line = lines.line(n.range().start);
         let mut node = Node {
             name: n.tag_name().name().to_string(),
             attrs: n
@@ -148,12 +166,12 @@ impl Loader<'_> {
                         Ok(inc) => node.children.push(Child::Elem(inc)),
                         Err(e) => self.defects.push(format!(
                             "{file}:{}: sch:include href=\"{href}\" cannot be read ({e}); its rules are not applied",
-                            doc.text_pos_at(c.range().start).row
+                            lines.line(c.range().start)
                         )),
                     }
                 } else if sch {
                     node.children
-                        .push(Child::Elem(self.convert(c, doc, path, file, depth)));
+                        .push(Child::Elem(self.convert(c, lines, path, file, depth)));
                 } else {
                     // Foreign markup in messages (xhtml…): keep its text only.
                     let t: String = c.descendants().filter_map(|d| d.text()).collect();
