@@ -76,8 +76,10 @@ fn structuration_minimale_gives_the_official_verdicts() {
         let dt = t.elapsed();
         let sm = summary(&o, Some(dui_conform::schematron::kit::STRUCT_MIN));
         let expect_fail = official == "fail" && reason.starts_with("Structuration minimale");
-        if expect_fail != !sm.is_empty() {
-            wrong.push(format!("{path}: official {official} ({reason}); ours: {sm:#?}"));
+        if expect_fail == sm.is_empty() {
+            wrong.push(format!(
+                "{path}: official {official} ({reason}); ours: {sm:#?}"
+            ));
         }
         report.push(format!(
             "{dt:>10.1?} {path}: official={official} ours={} (schematrons {:?}) not_evaluated={} all_errors={}",
@@ -117,11 +119,18 @@ fn schematron_full_procedure_on_the_samples() {
             o.defects.len()
         );
         if ours != official {
-            mismatches.push(format!("{path}: official {official} ({reason}), ours {ours}: {:#?}", summary(&o, None)));
+            mismatches.push(format!(
+                "{path}: official {official} ({reason}), ours {ours}: {:#?}",
+                summary(&o, None)
+            ));
         }
     }
     eprintln!("compiled on this thread: {}", kit.compiled_on_this_thread());
-    eprintln!("{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    eprintln!(
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 /// `dui-conform validate --kit` adds `KIT:` findings: the eDISP sample fails Structuration minimale.
@@ -140,8 +149,16 @@ fn validate_with_kit_adds_official_findings() {
     let kit_fails: Vec<_> = r[0]
         .findings
         .iter()
-        .filter(|f| f.requirement == "KIT:ASIP-STRUCT-MIN-StrucMin.sch" && f.verdict == dui_conform::model::Verdict::Fail)
+        .filter(|f| {
+            f.requirement == "KIT:ASIP-STRUCT-MIN-StrucMin.sch"
+                && f.verdict == dui_conform::model::Verdict::Fail
+        })
         .collect();
     assert!(!kit_fails.is_empty(), "{:#?}", r[0].findings);
-    assert!(kit_fails[0].location.path.as_deref().unwrap_or("").starts_with("/*:ClinicalDocument"));
+    assert!(kit_fails[0]
+        .location
+        .path
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("/*:ClinicalDocument"));
 }

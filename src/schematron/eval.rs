@@ -359,7 +359,10 @@ pub fn location(xot: &xot::Xot, n: xot::Node) -> (String, Vec<usize>) {
         if xot.is_element(cur) {
             let name = xot.node_name(cur);
             let (local, ns) = name.map(|id| xot.name_ns_str(id)).unwrap_or(("", ""));
-            let siblings: Vec<_> = xot.children(parent).filter(|c| xot.is_element(*c)).collect();
+            let siblings: Vec<_> = xot
+                .children(parent)
+                .filter(|c| xot.is_element(*c))
+                .collect();
             let pos_all = siblings.iter().position(|c| *c == cur).unwrap_or(0);
             let same = siblings
                 .iter()

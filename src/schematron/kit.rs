@@ -85,8 +85,9 @@ pub fn parse_volet_name(name: &str) -> Option<(String, String)> {
 
 /// Literal roots in `templateId[@root = 'X']` / `templateId/@root = 'X'` of a test.
 fn template_roots(test: &str, out: &mut Vec<String>) {
-    let re = regex::Regex::new(r#"templateId\s*(?:\[\s*@root\s*=\s*|/@root\s*=\s*)['"]([0-9.]+)['"]"#)
-        .expect("static regex");
+    let re =
+        regex::Regex::new(r#"templateId\s*(?:\[\s*@root\s*=\s*|/@root\s*=\s*)['"]([0-9.]+)['"]"#)
+            .expect("static regex");
     for c in re.captures_iter(test) {
         let r = c[1].to_string();
         if !GENERIC_ROOTS.contains(&r.as_str()) && !out.contains(&r) {
@@ -120,7 +121,12 @@ impl Kit {
         walk_files(&dir.join("jeuxDeValeurs"), &mut files);
         let mut h = Sha256::new();
         for f in &files {
-            h.update(f.strip_prefix(dir).unwrap_or(f).to_string_lossy().as_bytes());
+            h.update(
+                f.strip_prefix(dir)
+                    .unwrap_or(f)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
             h.update(std::fs::read(f).map_err(|e| KitError::Io {
                 path: f.display().to_string(),
                 source: e,
@@ -199,7 +205,9 @@ impl Kit {
                         Ok(t) => preload.push((uri, t.trim_start_matches('\u{feff}').to_string())),
                         Err(_) => {
                             let hint = case_twin(&path)
-                                .map(|t| format!(" (a file differing only by letter case exists: {t})"))
+                                .map(|t| {
+                                    format!(" (a file differing only by letter case exists: {t})")
+                                })
                                 .unwrap_or_default();
                             if recoverable {
                                 defects.push(format!(
@@ -297,7 +305,11 @@ impl Kit {
             .filter(|v| v.roots.len() == best && v.roots.iter().all(|r| roots.contains(r.as_str())))
             .collect();
         let volet = &cands.first()?.volet;
-        let versions: Vec<&VoletEntry> = cands.iter().copied().filter(|v| &v.volet == volet).collect();
+        let versions: Vec<&VoletEntry> = cands
+            .iter()
+            .copied()
+            .filter(|v| &v.volet == volet)
+            .collect();
         let ext: Vec<&str> = template_ids
             .iter()
             .filter(|(r, _)| versions[0].roots.contains(r))
@@ -439,7 +451,11 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
     for a in &o.asserts {
         let (level, verdict) = if a.is_error {
             (Level::Must, Verdict::Fail)
-        } else if a.role.as_deref().is_some_and(|r| r.eq_ignore_ascii_case("info") || r == "I") {
+        } else if a
+            .role
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case("info") || r == "I")
+        {
             (Level::Info, Verdict::Info)
         } else {
             (Level::Should, Verdict::Warning)
@@ -495,7 +511,10 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
             requirement: "KIT:DEFECT".to_string(),
             level: Level::Info,
             verdict: Verdict::Info,
-            message: Msg::new(format!("[kit officiel ANS {short}] {d}"), format!("[official ANS kit {short}] {d}")),
+            message: Msg::new(
+                format!("[kit officiel ANS {short}] {d}"),
+                format!("[official ANS kit {short}] {d}"),
+            ),
             location: Location::default(),
             snippet: None,
             personal: Vec::new(),

@@ -9,9 +9,9 @@
 //!   reported once as a kit defect.
 //! - Three xee 0.1.5 defects, each with a unit test below:
 //!   (a) `normalize-space()` without argument raises XPTY0004: rewritten to `normalize-space(.)` before
-//!       compilation ([`rewrite`]);
+//!   compilation ([`rewrite`]);
 //!   (b) a predicate whose value has two or more items raised XPTY0004 instead of taking its effective
-//!       boolean value: fixed in `vendor/xee-interpreter` (`pop_is_numeric`, XPath 3.1 §3.3.2);
+//!   boolean value: fixed in `vendor/xee-interpreter` (`pop_is_numeric`, XPath 3.1 §3.3.2);
 //!   (c) `and`/`or` did not short-circuit: fixed in `vendor/xee-xpath-compiler` (`logical_expr`).
 //!
 //! xee's values are `Rc`-based (not `Send`): an [`Engine`] lives on one thread ([`super::cache`]).
@@ -291,17 +291,25 @@ impl Engine {
         let mut rest = text;
         while let Some(p) = rest.find("doc(") {
             let boundary = p == 0
-                || !rest[..p].ends_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == ':');
+                || !rest[..p]
+                    .ends_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == ':');
             let after = &rest[p + 4..];
             let arg = after.trim_start();
-            let lit = arg.chars().next().filter(|c| *c == '\'' || *c == '"').and_then(|q| {
-                let end = arg[1..].find(q)?;
-                let close = arg[1 + end + 1..].trim_start();
-                close.starts_with(')').then(|| {
-                    let consumed = arg.len() - close.len() + 1;
-                    (arg[1..1 + end].to_string(), after.len() - arg.len() + consumed)
-                })
-            });
+            let lit = arg
+                .chars()
+                .next()
+                .filter(|c| *c == '\'' || *c == '"')
+                .and_then(|q| {
+                    let end = arg[1..].find(q)?;
+                    let close = arg[1 + end + 1..].trim_start();
+                    close.starts_with(')').then(|| {
+                        let consumed = arg.len() - close.len() + 1;
+                        (
+                            arg[1..1 + end].to_string(),
+                            after.len() - arg.len() + consumed,
+                        )
+                    })
+                });
             match lit
                 .filter(|_| boundary)
                 .and_then(|(l, n)| Some((self.doc_vars.get(&file_uri(&s.dir.join(l)))?, n)))
@@ -397,14 +405,21 @@ mod tests {
         };
         let id = e.compile(&s, expr)?;
         let root = e.add_document(xml)?;
-        let doc_elem = e.documents.xot().document_element(root).map_err(|e| e.to_string())?;
+        let doc_elem = e
+            .documents
+            .xot()
+            .document_element(root)
+            .map_err(|e| e.to_string())?;
         let seq = e.eval(id, &Item::Node(doc_elem), &Env::new())?;
         seq.effective_boolean_value().map_err(|e| e.to_string())
     }
 
     #[test]
     fn defect_a_normalize_space_without_argument_reads_the_context() {
-        assert_eq!(rewrite("string-length(normalize-space())>0"), "string-length(normalize-space(.))>0");
+        assert_eq!(
+            rewrite("string-length(normalize-space())>0"),
+            "string-length(normalize-space(.))>0"
+        );
         assert_eq!(rewrite("'normalize-space()'"), "'normalize-space()'");
         assert_eq!(rewrite("document('a.xml')//x"), "doc('a.xml')//x");
         assert_eq!(run("normalize-space() = 'a b'", "<r> a   b </r>"), Ok(true));
@@ -414,13 +429,25 @@ mod tests {
     fn defect_b_predicate_with_two_items_takes_its_effective_boolean_value() {
         assert_eq!(run("count(*[b]) = 1", "<r><a><b/><b/></a></r>"), Ok(true));
         // A numeric predicate is still positional.
-        assert_eq!(run("string(*[2]) = 'y'", "<r><a>x</a><a>y</a></r>"), Ok(true));
+        assert_eq!(
+            run("string(*[2]) = 'y'", "<r><a>x</a><a>y</a></r>"),
+            Ok(true)
+        );
     }
 
     #[test]
     fn defect_c_and_or_short_circuit() {
-        assert_eq!(run("count(@*) = 1 and name(@*) = 'nullFlavor'", "<r a='1' b='2'/>"), Ok(false));
-        assert_eq!(run("count(@*) != 1 or name(@*) = 'x'", "<r a='1' b='2'/>"), Ok(true));
+        assert_eq!(
+            run(
+                "count(@*) = 1 and name(@*) = 'nullFlavor'",
+                "<r a='1' b='2'/>"
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            run("count(@*) != 1 or name(@*) = 'x'", "<r a='1' b='2'/>"),
+            Ok(true)
+        );
         assert_eq!(run("true() and (1 = 1)", "<r/>"), Ok(true));
         assert_eq!(run("false() or *", "<r><a/><a/></r>"), Ok(true));
     }
@@ -463,6 +490,12 @@ mod tests {
             file_uri(Path::new("/k/a/../b c/x.xml")),
             "file:///k/b%20c/x.xml"
         );
-        assert_eq!(doc_literals("document('../j/a.xml')/x and doc(\"b.xml\")"), vec![(false, "b.xml".to_string()), (true, "../j/a.xml".to_string())]);
+        assert_eq!(
+            doc_literals("document('../j/a.xml')/x and doc(\"b.xml\")"),
+            vec![
+                (false, "b.xml".to_string()),
+                (true, "../j/a.xml".to_string())
+            ]
+        );
     }
 }
