@@ -35,4 +35,5 @@ pub mod model;
 pub mod pki;
 pub mod report;
 pub mod sim;
+pub mod schematron;
 pub mod validate;

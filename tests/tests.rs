@@ -18,5 +18,7 @@ mod pki;
 mod evidence;
 // The DMP simulator against curl, openssl s_client and python3; rule violations, faults, SIGKILL.
 mod dmp;
+// The official ANS kit (schematrons) run natively on the real samples.
+mod schematron;
 // Shared helpers.
 mod util;

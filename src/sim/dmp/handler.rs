@@ -123,6 +123,8 @@ impl Handler {
         Options {
             limits: self.config.limits.clone(),
             target: Target::Dmp,
+            // The official kit is not wired into the simulator yet (issue 3).
+            kit: None,
         }
     }
 
