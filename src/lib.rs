@@ -29,4 +29,5 @@ pub mod formats;
 pub mod limits;
 pub mod model;
 pub mod report;
+pub mod schematron;
 pub mod validate;

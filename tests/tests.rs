@@ -12,5 +12,9 @@ mod hostile;
 mod mutations;
 // The command line as a user runs it, with snapshots of its outputs.
 mod cli;
+// XSD validation against the ANS kit's CDA schema, compared with xmllint.
+mod xsd;
+// The official kit's Schematron verdicts: our engine against Saxon (the reference), document by document.
+mod differential;
 // Shared helpers.
 mod util;

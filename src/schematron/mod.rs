@@ -1,0 +1,3 @@
+//! The official ANS CDA kit, natively: XSD validation ([`xsd`]) and the Schematron engine.
+
+pub mod xsd;
