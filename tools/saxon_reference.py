@@ -28,6 +28,7 @@ any number of documents.
 Usage:
   saxon_reference.py --kit KIT [--cache DIR] [--volet FILE.sch|none] [--timings] DOC...
   saxon_reference.py --kit KIT --verify-samples SAMPLES_DIR     (checks expected.json's official_kit)
+  saxon_reference.py --kit KIT --bench N DOC...                 (cold first verdict, warm ms per document)
 Output: JSON on stdout: {"documents": [{"file", "sha256", "volet", "schematrons": [...], "asserts": [...],
 "errors": [...], "xsd_valid", "verdict", "ms"}], "compile_ms": {...}, "kit_defects": [...]}.
 """
@@ -436,6 +437,34 @@ def verify_samples(kit, samples_dir):
     return {"mismatches": mismatches, "samples": rows}
 
 
+def bench(kit, docs, repeat):
+    """The benchmark baseline: cold start (load + compile + first document), then each document `repeat`
+    times on the warm executables. Times in ms."""
+    t0 = time.perf_counter()
+    kit.run(docs[0], xsd=False)
+    cold = (time.perf_counter() - t0) * 1000
+    for d in docs:  # warm-up: compiles every volet used
+        kit.run(d, xsd=False)
+    per_doc = {}
+    t1 = time.perf_counter()
+    for _ in range(repeat):
+        for d in docs:
+            t = time.perf_counter()
+            kit.run(d, xsd=False)
+            per_doc.setdefault(d, []).append((time.perf_counter() - t) * 1000)
+    wall = time.perf_counter() - t1
+    medians = sorted(sorted(v)[len(v) // 2] for v in per_doc.values())
+    return {
+        "documents": len(docs),
+        "repeat": repeat,
+        "cold_first_verdict_ms": round(cold, 1),
+        "median_ms_per_document": round(medians[len(medians) // 2], 1),
+        "max_median_ms": round(medians[-1], 1),
+        "documents_per_second": round(len(docs) * repeat / wall, 2),
+        "per_document_median_ms": {os.path.basename(d): round(sorted(v)[len(v) // 2], 1) for d, v in per_doc.items()},
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kit", required=True)
@@ -443,11 +472,14 @@ def main():
     ap.add_argument("--volet", help="schematron file (relative to schematrons/) or 'none'; default: by templateId")
     ap.add_argument("--no-xsd", action="store_true")
     ap.add_argument("--verify-samples", metavar="SAMPLES_DIR")
+    ap.add_argument("--bench", type=int, metavar="N", help="benchmark: run the documents N times (warm)")
     ap.add_argument("docs", nargs="*")
     args = ap.parse_args()
     t0 = time.perf_counter()
     kit = Kit(args.kit, args.cache)
-    if args.verify_samples:
+    if args.bench:
+        out = bench(kit, args.docs, args.bench)
+    elif args.verify_samples:
         out = verify_samples(kit, args.verify_samples)
     else:
         out = {"documents": [kit.run(d, args.volet, not args.no_xsd) for d in args.docs]}
