@@ -87,8 +87,9 @@ class Kit:
     def __init__(self, kit_dir, cache_dir):
         self.dir = os.path.abspath(kit_dir)
         self.sch_dir = os.path.join(self.dir, "schematrons")
-        self.cache_dir = cache_dir
-        os.makedirs(cache_dir, exist_ok=True)
+        # Absolute: substitute value sets are referenced from the generated stylesheets by file URI.
+        self.cache_dir = os.path.abspath(cache_dir)
+        os.makedirs(self.cache_dir, exist_ok=True)
         self.defects = []
         # Per schematron: lxml skeleton steps (0 when cached on disk), then Saxon's compile.
         self.generate_ms = {}
