@@ -240,3 +240,15 @@ fn a_validator_is_reused_on_each_thread() {
         assert_eq!(h.join().unwrap(), vec![0, 0, 0]);
     }
 }
+
+#[test]
+fn a_deep_document_is_refused_by_our_limits_before_libxml2() {
+    let depth = 100_000;
+    let mut doc = String::from("<ClinicalDocument xmlns=\"urn:hl7-org:v3\">");
+    doc.push_str(&"<a>".repeat(depth));
+    doc.push_str(&"</a>".repeat(depth));
+    doc.push_str("</ClinicalDocument>");
+    let errors = validate_xsd(doc.as_bytes(), &kit_xsd()).unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].message.contains("deep"), "{errors:?}");
+}
