@@ -36,6 +36,10 @@ use libxml::schemas::{SchemaParserContext, SchemaValidationContext};
 use crate::formats::xml;
 use crate::limits::Limits;
 
+/// Where the CDA schema is in an ANS kit folder (kit README: "`infrastructure/cda/` — the CDA R2 schema
+/// with the French extensions").
+pub const KIT_XSD: &str = "infrastructure/cda/CDA_extended.xsd";
+
 /// Most errors kept for one document: a broken generator can produce one error per element, and a
 /// report of a million lines helps nobody. The last entry then says how many were dropped.
 pub const MAX_ERRORS: usize = 1_000;
@@ -140,6 +144,11 @@ impl XsdValidator {
     /// default [`Limits`] for the documents it will validate.
     pub fn new(xsd: &Path) -> Result<XsdValidator, XsdSetupError> {
         XsdValidator::with_limits(xsd, Limits::default())
+    }
+
+    /// The CDA schema of the kit folder `kit_dir` ([`KIT_XSD`]).
+    pub fn for_kit(kit_dir: &Path) -> Result<XsdValidator, XsdSetupError> {
+        XsdValidator::new(&kit_dir.join(KIT_XSD))
     }
 
     /// As [`XsdValidator::new`], with explicit limits for the documents.
@@ -251,7 +260,8 @@ thread_local! {
 }
 
 /// Validates `doc` against the schema at `xsd`, compiling it on first use on this thread and reusing it
-/// afterwards (see the module's thread-safety note).
+/// afterwards (see the module's thread-safety note). The cache is keyed by path: a schema edited on disk
+/// while the process runs is not recompiled.
 pub fn validate_xsd(doc: &[u8], xsd: &Path) -> Result<Vec<XsdError>, XsdSetupError> {
     let cached = VALIDATORS.with(|v| v.borrow().get(xsd).cloned());
     let validator = match cached {
