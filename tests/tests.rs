@@ -12,6 +12,8 @@ mod hostile;
 mod mutations;
 // The command line as a user runs it, with snapshots of its outputs.
 mod cli;
+// The official ANS kit (schematrons) run natively on the real samples.
+mod schematron;
 // XSD validation against the ANS kit's CDA schema, compared with xmllint.
 mod xsd;
 // The official kit's Schematron verdicts: our engine against Saxon (the reference), document by document.

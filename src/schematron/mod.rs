@@ -1,3 +1,121 @@
-//! The official ANS CDA kit, natively: XSD validation ([`xsd`]) and the Schematron engine.
+//! The official ANS CDA kit (TestContenuCDA) run natively: an ISO Schematron engine over xee-xpath and
+//! the ANS procedure (Structuration minimale + the volet chosen from the document's templateIds + the
+//! three generic profiles).
+//!
+//! # Layout
+//! - [`model`]: the parsed, expanded schema (plain data, shared between threads);
+//! - [`load`]: `sch:include`, abstract rules and patterns, lets, `sch:ns`, default phase;
+//! - [`xpath`]: xee integration (rewrites, value sets preloaded, compile-once), the three xee fixes;
+//! - [`eval`]: rule contexts with shared prefixes, first-matching-rule per pattern, asserts and messages;
+//! - [`kit`]: the kit folder: volet table, the ANS procedure, kit defects;
+//! - [`cache`]: the per-thread compiled engine, keyed by the kit's content hash;
+//! - [`xsd`]: XSD validation against the kit's `CDA_extended.xsd` (libxml2, as xmllint).
+//!
+//! ```no_run
+//! let kit = dui_conform::schematron::Kit::load(std::path::Path::new("../shared/ans-kit")).unwrap();
+//! let outcome = kit.check(&std::fs::read("doc.xml").unwrap());
+//! println!("{} errors", outcome.asserts.iter().filter(|a| a.is_error).count());
+//! ```
 
+pub mod cache;
+pub mod eval;
+pub mod kit;
+pub mod load;
+pub mod model;
+pub mod xpath;
 pub mod xsd;
+
+pub use kit::{Kit, VoletEntry};
+pub use model::AssertKind;
+
+/// Why a kit could not be loaded: the kit folder's fault (or the file system's), never a document's.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KitError {
+    /// The folder has no schematron of Structuration minimale: not an ANS CDA kit.
+    #[error("{0}: not an ANS CDA kit (no schematrons/profils/structurationMinimale/ASIP-STRUCT-MIN-StrucMin.sch)")]
+    NotAKit(String),
+    /// A schematron file cannot be read or parsed.
+    #[error("schematron {file}: {reason}")]
+    Schematron {
+        /// File, relative to the schematron folder.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// The folder cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// Path.
+        path: String,
+        /// OS error.
+        source: std::io::Error,
+    },
+}
+
+/// One failed assert or successful report, as SVRL would list it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KitAssert {
+    /// The schematron file applied (relative to the kit's schematron folder).
+    pub schematron: String,
+    /// The pattern's id.
+    pub pattern: Option<String>,
+    /// The rule's context.
+    pub rule_context: String,
+    /// The test.
+    pub test: String,
+    /// Failed assert or successful report.
+    pub kind: AssertKind,
+    /// `role` as written.
+    pub role: Option<String>,
+    /// Whether ANS counts it as an error (role not warning/info/W/I).
+    pub is_error: bool,
+    /// XPath of the node, SVRL style.
+    pub location: String,
+    /// Line of the node in the document.
+    pub line: Option<u32>,
+    /// The assert's message, whitespace-normalised.
+    pub text: String,
+    /// Where the assert is in the kit (`file:line`).
+    pub source: String,
+}
+
+/// A construct the engine could not evaluate: never counted as a pass.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NotEvaluated {
+    /// The schematron file.
+    pub schematron: String,
+    /// Where in the kit (`file:line`, and which construct).
+    pub at: String,
+    /// xee's error.
+    pub reason: String,
+}
+
+/// What the ANS procedure says about one document.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct KitOutcome {
+    /// The schematron files applied, in order.
+    pub schematrons: Vec<String>,
+    /// Failed asserts and successful reports.
+    pub asserts: Vec<KitAssert>,
+    /// Constructs not evaluated.
+    pub not_evaluated: Vec<NotEvaluated>,
+    /// Kit defects met on this document (missing value sets or includes, no volet…).
+    pub defects: Vec<String>,
+}
+
+impl KitOutcome {
+    /// The kit's verdict: no error-role assert fired and everything was evaluated.
+    pub fn passed(&self) -> bool {
+        !self.asserts.iter().any(|a| a.is_error)
+    }
+}
+
+/// ANS: a `failed-assert` or `successful-report` whose role is not `warning`/`info` (nor `W`/`I`) is an
+/// error (kit README).
+pub fn is_error_role(role: Option<&str>) -> bool {
+    !matches!(
+        role.map(|r| r.trim().to_ascii_lowercase()).as_deref(),
+        Some("warning" | "info" | "w" | "i")
+    )
+}

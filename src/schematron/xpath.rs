@@ -1,0 +1,370 @@
+//! The XPath side: xee-xpath (XPath 3.1, pure Rust) compiles and runs the kit's expressions.
+//!
+//! - Each distinct expression of a schema is compiled once ([`Engine::compile`] memoises by schema and
+//!   text); the variables it declares are the `$names` it references that it does not bind itself.
+//! - `document(…)` (XSLT) is read as `doc(…)`; every value-set file a literal `doc`/`document` call names is
+//!   preloaded in xee's document store under its `file:` URI, the static base URI being the schematron
+//!   file, so nothing is read from disk while documents are checked. A file the kit does not ship is
+//!   preloaded as an empty document (Saxon's recovery for XSLT 2.0 `document()`: an empty sequence) and
+//!   reported once as a kit defect.
+//! - Three xee 0.1.5 defects, each with a unit test below:
+//!   (a) `normalize-space()` without argument raises XPTY0004: rewritten to `normalize-space(.)` before
+//!       compilation ([`rewrite`]);
+//!   (b) a predicate whose value has two or more items raised XPTY0004 instead of taking its effective
+//!       boolean value: fixed in `vendor/xee-interpreter` (`pop_is_numeric`, XPath 3.1 §3.3.2);
+//!   (c) `and`/`or` did not short-circuit: fixed in `vendor/xee-xpath-compiler` (`logical_expr`).
+//!
+//! xee's values are `Rc`-based (not `Send`): an [`Engine`] lives on one thread ([`super::cache`]).
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use xee_xpath::context::{StaticContextBuilder, Variables};
+use xee_xpath::{Documents, Item, Queries, Query, Sequence};
+use xot::xmlname::OwnedName;
+
+/// A compiled expression.
+struct Compiled {
+    query: xee_xpath::query::SequenceQuery,
+    vars: Vec<String>,
+}
+
+/// Variables in scope: name → value.
+pub type Env = HashMap<String, Sequence>;
+
+/// Compiled expressions and the document store of one thread.
+pub struct Engine {
+    /// xee's documents (value sets, then the document being checked).
+    pub documents: Documents,
+    programs: Vec<Compiled>,
+    index: HashMap<(usize, String), Result<usize, String>>,
+    /// Value sets to (re)load into a fresh store: URI, XML text.
+    preload: Vec<(String, String)>,
+    /// Documents added since the store was last rebuilt.
+    added: usize,
+}
+
+/// Rewrites an expression before compilation: `document(` → `doc(`, `normalize-space()` →
+/// `normalize-space(.)` (defect a). String literals are left alone.
+pub fn rewrite(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len() + 8);
+    let mut rest = expr;
+    while !rest.is_empty() {
+        let c = rest.chars().next().unwrap_or(' ');
+        if c == '\'' || c == '"' {
+            let end = rest[1..].find(c).map_or(rest.len(), |e| e + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        let prev_is_name = out
+            .chars()
+            .last()
+            .is_some_and(|p| p.is_alphanumeric() || p == '-' || p == '_' || p == ':');
+        if !prev_is_name {
+            if let Some(r) = rest.strip_prefix("document(") {
+                out.push_str("doc(");
+                rest = r;
+                continue;
+            }
+            if let Some(r) = rest.strip_prefix("normalize-space(") {
+                let trimmed = r.trim_start();
+                if trimmed.starts_with(')') {
+                    out.push_str("normalize-space(.");
+                    rest = trimmed;
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// `$names` an expression reads and does not bind itself (`for`/`some`/`every`/`let $x`), outside
+/// string literals.
+pub fn free_variables(expr: &str) -> Vec<String> {
+    let mut refs = Vec::new();
+    let mut bound = Vec::new();
+    let b = expr.as_bytes();
+    let mut i = 0;
+    let mut quote = 0u8;
+    while i < b.len() {
+        let c = b[i];
+        if quote != 0 {
+            if c == quote {
+                quote = 0;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'\'' || c == b'"' {
+            quote = c;
+            i += 1;
+            continue;
+        }
+        if c == b'$' {
+            let start = i + 1;
+            let mut j = start;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b"_-.".contains(&b[j])) {
+                j += 1;
+            }
+            let name = expr[start..j].trim_end_matches(['.', '-']).to_string();
+            // A binding: `for $x in`, `some $x in`, `let $x :=`, or `, $x in` in a multi-binding.
+            let after = expr[j..].trim_start();
+            if after.starts_with("in ") || after.starts_with(":=") {
+                bound.push(name);
+            } else if !name.is_empty() {
+                refs.push(name);
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    refs.retain(|r| !bound.contains(r));
+    refs.sort();
+    refs.dedup();
+    refs
+}
+
+/// A `file:` URI for a path, lexically normalised and percent-encoded as xee resolves relative URIs.
+pub fn file_uri(path: &Path) -> String {
+    let mut norm = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                norm.pop();
+            }
+            Component::CurDir => {}
+            other => norm.push(other.as_os_str()),
+        }
+    }
+    let mut s = String::from("file://");
+    for ch in norm.to_string_lossy().chars() {
+        match ch {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '/' | '-' | '_' | '.' | '~' => s.push(ch),
+            c => {
+                let mut buf = [0u8; 4];
+                for byte in c.encode_utf8(&mut buf).bytes() {
+                    s.push_str(&format!("%{byte:02X}"));
+                }
+            }
+        }
+    }
+    s
+}
+
+/// The file paths of the literal `doc('…')`/`document('…')` calls of an expression, with whether the
+/// call is XSLT's `document()` (whose failure Saxon recovers from with an empty sequence) rather than
+/// `doc()` (a dynamic error, FODC0002).
+pub fn doc_literals(expr: &str) -> Vec<(bool, String)> {
+    let mut out = Vec::new();
+    for pat in ["doc(", "document("] {
+        let mut from = 0;
+        while let Some(p) = expr[from..].find(pat) {
+            let start = from + p + pat.len();
+            from = start;
+            let rest = expr[start..].trim_start();
+            let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+                continue;
+            };
+            let boundary = from - pat.len() == 0
+                || !expr[..from - pat.len()]
+                    .ends_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == ':');
+            if let Some(end) = rest[1..].find(q).filter(|_| boundary) {
+                out.push((pat == "document(", rest[1..1 + end].to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Static information of one schema for compilation.
+pub struct SchemaCtx<'s> {
+    /// Index of the schema in the kit (compilations are memoised per schema).
+    pub index: usize,
+    /// `sch:ns` declarations.
+    pub ns: &'s [(String, String)],
+    /// `file:` URI of the schematron file: the static base URI.
+    pub base_uri: String,
+}
+
+/// Rebuild the document store after this many checked documents (xee 0.1.5 cannot remove a document:
+/// memory stays bounded by rebuilding, value sets re-read from memory).
+const REBUILD_EVERY: usize = 64;
+
+impl Engine {
+    /// An engine whose store holds `preload` (URI, XML text).
+    pub fn new(preload: Vec<(String, String)>) -> Result<Engine, String> {
+        let mut e = Engine {
+            documents: Documents::new(),
+            programs: Vec::new(),
+            index: HashMap::new(),
+            preload,
+            added: 0,
+        };
+        e.rebuild()?;
+        Ok(e)
+    }
+
+    fn rebuild(&mut self) -> Result<(), String> {
+        let mut docs = Documents::new();
+        for (uri, xml) in &self.preload {
+            let iri: &iri_string::types::IriStr = uri
+                .as_str()
+                .try_into()
+                .map_err(|_| format!("bad URI {uri}"))?;
+            docs.add_string(iri, xml)
+                .map_err(|e| format!("{uri}: {e}"))?;
+        }
+        self.documents = docs;
+        self.added = 0;
+        Ok(())
+    }
+
+    /// Number of distinct expressions compiled successfully.
+    pub fn compiled(&self) -> usize {
+        self.programs.len()
+    }
+
+    /// Compiles `expr` (rewritten) for schema `s`, once.
+    pub fn compile(&mut self, s: &SchemaCtx<'_>, expr: &str) -> Result<usize, String> {
+        let key = (s.index, expr.to_string());
+        if let Some(r) = self.index.get(&key) {
+            return r.clone();
+        }
+        let r = self.compile_uncached(s, expr);
+        self.index.insert(key, r.clone());
+        r
+    }
+
+    fn compile_uncached(&mut self, s: &SchemaCtx<'_>, expr: &str) -> Result<usize, String> {
+        let text = rewrite(expr);
+        let vars = free_variables(&text);
+        let mut b = StaticContextBuilder::default();
+        for (p, u) in s.ns {
+            if !p.is_empty() {
+                b.add_namespace(p, u);
+            }
+        }
+        b.variable_names(
+            vars.iter()
+                .map(|v| OwnedName::new(v.clone(), String::new(), String::new())),
+        );
+        let base = s.base_uri.as_str().try_into().ok();
+        b.static_base_uri(base);
+        let query = Queries::default()
+            .sequence_with_context(&text, b.build())
+            .map_err(|e| format!("{e}"))?;
+        self.programs.push(Compiled { query, vars });
+        Ok(self.programs.len() - 1)
+    }
+
+    /// Adds the document to check; returns its document node.
+    pub fn add_document(&mut self, xml: &str) -> Result<xot::Node, String> {
+        if self.added >= REBUILD_EVERY {
+            self.rebuild()?;
+        }
+        self.added += 1;
+        let h = self
+            .documents
+            .add_string_without_uri(xml)
+            .map_err(|e| e.to_string())?;
+        self.documents
+            .document_node(h)
+            .ok_or_else(|| "document vanished".to_string())
+    }
+
+    /// Evaluates compiled expression `id` with `ctx` as context item and `env` as variables.
+    pub fn eval(&mut self, id: usize, ctx: &Item, env: &Env) -> Result<Sequence, String> {
+        let c = &self.programs[id];
+        let mut vars = Variables::default();
+        for v in &c.vars {
+            let value = env
+                .get(v)
+                .ok_or_else(|| format!("variable ${v} is not defined"))?;
+            vars.insert(
+                OwnedName::new(v.clone(), String::new(), String::new()),
+                value.clone(),
+            );
+        }
+        let mut b = c.query.dynamic_context_builder(&self.documents);
+        b.context_item(ctx.clone());
+        b.variables(vars);
+        let dc = b.build();
+        c.query
+            .execute_with_context(&mut self.documents, &dc)
+            .map_err(|e| format!("{e}"))
+    }
+
+    /// The string value of a sequence: items' string values joined with spaces (as `xsl:value-of`).
+    pub fn string(&self, s: &Sequence) -> String {
+        let xot = self.documents.xot();
+        s.iter()
+            .map(|i| i.string_value(xot).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(expr: &str, xml: &str) -> Result<bool, String> {
+        let mut e = Engine::new(Vec::new())?;
+        let ns = vec![("hl7".to_string(), "urn:hl7-org:v3".to_string())];
+        let s = SchemaCtx {
+            index: 0,
+            ns: &ns,
+            base_uri: "file:///kit/x.sch".into(),
+        };
+        let id = e.compile(&s, expr)?;
+        let root = e.add_document(xml)?;
+        let doc_elem = e.documents.xot().document_element(root).map_err(|e| e.to_string())?;
+        let seq = e.eval(id, &Item::Node(doc_elem), &Env::new())?;
+        seq.effective_boolean_value().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defect_a_normalize_space_without_argument_reads_the_context() {
+        assert_eq!(rewrite("string-length(normalize-space())>0"), "string-length(normalize-space(.))>0");
+        assert_eq!(rewrite("'normalize-space()'"), "'normalize-space()'");
+        assert_eq!(rewrite("document('a.xml')//x"), "doc('a.xml')//x");
+        assert_eq!(run("normalize-space() = 'a b'", "<r> a   b </r>"), Ok(true));
+    }
+
+    #[test]
+    fn defect_b_predicate_with_two_items_takes_its_effective_boolean_value() {
+        assert_eq!(run("count(*[b]) = 1", "<r><a><b/><b/></a></r>"), Ok(true));
+        // A numeric predicate is still positional.
+        assert_eq!(run("string(*[2]) = 'y'", "<r><a>x</a><a>y</a></r>"), Ok(true));
+    }
+
+    #[test]
+    fn defect_c_and_or_short_circuit() {
+        assert_eq!(run("count(@*) = 1 and name(@*) = 'nullFlavor'", "<r a='1' b='2'/>"), Ok(false));
+        assert_eq!(run("count(@*) != 1 or name(@*) = 'x'", "<r a='1' b='2'/>"), Ok(true));
+        assert_eq!(run("true() and (1 = 1)", "<r/>"), Ok(true));
+        assert_eq!(run("false() or *", "<r><a/><a/></r>"), Ok(true));
+    }
+
+    #[test]
+    fn free_variables_skip_bound_ones_and_literals() {
+        assert_eq!(
+            free_variables("for $x in $set return $x = '$no' and $y"),
+            vec!["set".to_string(), "y".to_string()]
+        );
+    }
+
+    #[test]
+    fn file_uris_are_normalised_and_encoded() {
+        assert_eq!(
+            file_uri(Path::new("/k/a/../b c/x.xml")),
+            "file:///k/b%20c/x.xml"
+        );
+        assert_eq!(doc_literals("document('../j/a.xml')/x and doc(\"b.xml\")"), vec![(false, "b.xml".to_string()), (true, "../j/a.xml".to_string())]);
+    }
+}

@@ -1,0 +1,93 @@
+//! The official ANS kit run natively on the real samples: `official_kit` of `expected.json`, and the
+//! failed asserts pinned per sample. Skips with a message when `../shared/ans-kit` is absent.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use dui_conform::schematron::{Kit, KitOutcome};
+
+use crate::util;
+
+fn kit_dir() -> PathBuf {
+    util::shared().join("ans-kit")
+}
+
+fn kit() -> Option<&'static Kit> {
+    static KIT: OnceLock<Option<Kit>> = OnceLock::new();
+    KIT.get_or_init(|| {
+        if !kit_dir().is_dir() {
+            eprintln!("skipped: no ANS kit at {}", kit_dir().display());
+            return None;
+        }
+        let t = Instant::now();
+        let k = Kit::load(&kit_dir()).expect("the kit loads");
+        eprintln!("kit loaded in {:?}", t.elapsed());
+        Some(k)
+    })
+    .as_ref()
+}
+
+/// `(path, official_kit, reason)` of every CDA sample.
+fn samples() -> Vec<(String, String, String)> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&util::read(&util::sample("expected.json"))).expect("expected.json");
+    let mut out = Vec::new();
+    for (k, e) in v["files"].as_object().expect("files") {
+        if let Some(o) = e["official_kit"].as_str() {
+            out.push((
+                k.clone(),
+                o.to_string(),
+                e["official_kit_reason"].as_str().unwrap_or("").to_string(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn summary(o: &KitOutcome, schematron: Option<&str>) -> Vec<String> {
+    let mut v: Vec<String> = o
+        .asserts
+        .iter()
+        .filter(|a| a.is_error && schematron.is_none_or(|s| a.schematron == s))
+        .map(|a| format!("{} | {} | {}", a.schematron, a.location, a.text))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Structuration minimale alone gives the official verdict where the official reason is a
+/// Structuration minimale failure, and passes elsewhere (the samples' other failures are volet ones).
+#[test]
+fn structuration_minimale_gives_the_official_verdicts() {
+    let Some(kit) = kit() else { return };
+    let mut report = Vec::new();
+    let mut wrong = Vec::new();
+    for (path, official, reason) in samples() {
+        let bytes = util::read(&util::sample(&path));
+        let t = Instant::now();
+        let o = kit.check(&bytes);
+        let dt = t.elapsed();
+        let sm = summary(&o, Some(dui_conform::schematron::kit::STRUCT_MIN));
+        let expect_fail = official == "fail" && reason.starts_with("Structuration minimale");
+        if expect_fail != !sm.is_empty() {
+            wrong.push(format!("{path}: official {official} ({reason}); ours: {sm:#?}"));
+        }
+        report.push(format!(
+            "{dt:>10.1?} {path}: official={official} ours={} (schematrons {:?}) not_evaluated={} all_errors={}",
+            if o.passed() { "pass" } else { "fail" },
+            o.schematrons,
+            o.not_evaluated.len(),
+            summary(&o, None).len()
+        ));
+        insta::assert_snapshot!(
+            format!("struct_min@{}", path.rsplit('/').next().unwrap_or(&path)),
+            sm.join("\n")
+        );
+    }
+    eprintln!("{}", report.join("\n"));
+    eprintln!("compiled on this thread: {}", kit.compiled_on_this_thread());
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
