@@ -30,6 +30,19 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the requirement catalogue and the checks implementing each rule.
     Requirements(RequirementsArgs),
+    /// The official ANS CDA kit: `kit info DIR`.
+    #[command(subcommand)]
+    Kit(KitCommand),
+}
+
+/// `kit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KitCommand {
+    /// What a kit folder contains: volets, versions, the templateId table, its defects.
+    Info {
+        /// The kit folder (holding `schematrons/` and `jeuxDeValeurs/`).
+        dir: std::path::PathBuf,
+    },
 }
 
 /// Arguments of `validate`.
@@ -53,6 +66,9 @@ pub struct ValidateArgs {
     /// Judge XDS metadata as a submission to the DMP (DMP value sets J56–J66).
     #[arg(long)]
     pub dmp: bool,
+    /// The official ANS CDA kit folder: every CDA also gets the kit's verdict (`KIT:…` findings).
+    #[arg(long, env = "DUI_CONFORM_KIT")]
+    pub kit: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `requirements`.
@@ -115,7 +131,40 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(a) => validate_cmd(a),
         Command::Requirements(a) => requirements_cmd(a),
+        Command::Kit(KitCommand::Info { dir }) => kit_info_cmd(&dir),
     }
+}
+
+fn kit_info_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let t = std::time::Instant::now();
+    let kit = dui_kit_load(dir)?;
+    let (schemas, rules, asserts) = kit.counts();
+    let mut s = format!(
+        "ANS CDA kit {}\ncontent hash (SHA-256): {}\n{schemas} schematrons, {rules} rules, {asserts} asserts/reports; loaded in {:.0?}\n\nVolets (templateId roots → file):\n",
+        kit.dir.display(),
+        kit.hash,
+        t.elapsed()
+    );
+    for (volet, versions) in kit.table() {
+        for v in versions {
+            s.push_str(&format!(
+                "  {volet:<22} {:<8} {:<45} {}\n",
+                v.version,
+                v.file,
+                if v.roots.is_empty() { "(no templateId test found)".to_string() } else { v.roots.join(" + ") }
+            ));
+        }
+    }
+    s.push_str(&format!("\nDefects ({}):\n", kit.defects.len()));
+    for d in &kit.defects {
+        s.push_str(&format!("  - {d}\n"));
+    }
+    write_out(None, &s)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dui_kit_load(dir: &std::path::Path) -> anyhow::Result<crate::schematron::Kit> {
+    Ok(crate::schematron::Kit::load(dir)?)
 }
 
 fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
@@ -125,6 +174,11 @@ fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         } else {
             validate::Target::Offline
         },
+        kit: a
+            .kit
+            .as_deref()
+            .map(|d| dui_kit_load(d).map(std::sync::Arc::new))
+            .transpose()?,
         ..Options::default()
     };
     let mut artifacts = Vec::new();

@@ -228,12 +228,12 @@ impl<'e> DocRun<'e> {
         ne: &mut Vec<NotEvaluated>,
     ) {
         let item = Item::Node(node);
-        let mut env = globals.clone();
+        let mut env = Env::new();
         for l in &rule.lets {
             let r = self
                 .engine
                 .compile(s, &l.value)
-                .and_then(|id| self.engine.eval(id, &item, &env));
+                .and_then(|id| self.engine.eval2(id, &item, globals, &env));
             match r {
                 Ok(v) => {
                     env.insert(l.name.clone(), v);
@@ -252,7 +252,7 @@ impl<'e> DocRun<'e> {
             let r = self
                 .engine
                 .compile(s, &c.test)
-                .and_then(|id| self.engine.eval(id, &item, &env))
+                .and_then(|id| self.engine.eval2(id, &item, globals, &env))
                 .and_then(|v| v.effective_boolean_value().map_err(|e| e.to_string()));
             let fired = match r {
                 Ok(b) => match c.kind {
@@ -269,7 +269,7 @@ impl<'e> DocRun<'e> {
                 }
             };
             if fired {
-                let text = self.message(s, c, &item, &env);
+                let text = self.message(s, c, &item, globals, &env);
                 out.push((
                     KitAssert {
                         schematron: schema.file.clone(),
@@ -290,7 +290,14 @@ impl<'e> DocRun<'e> {
         }
     }
 
-    fn message(&mut self, s: &SchemaCtx<'_>, c: &Check, item: &Item, env: &Env) -> String {
+    fn message(
+        &mut self,
+        s: &SchemaCtx<'_>,
+        c: &Check,
+        item: &Item,
+        globals: &Env,
+        env: &Env,
+    ) -> String {
         let mut t = String::new();
         for part in &c.message {
             match part {
@@ -299,7 +306,7 @@ impl<'e> DocRun<'e> {
                     match self
                         .engine
                         .compile(s, e)
-                        .and_then(|id| self.engine.eval(id, item, env))
+                        .and_then(|id| self.engine.eval2(id, item, globals, env))
                     {
                         Ok(v) => t.push_str(&self.engine.string(&v)),
                         Err(_) => t.push_str("[?]"),
@@ -311,7 +318,7 @@ impl<'e> DocRun<'e> {
                         (Some(p), _) => self
                             .engine
                             .compile(s, p)
-                            .and_then(|id| self.engine.eval(id, item, env))
+                            .and_then(|id| self.engine.eval2(id, item, globals, env))
                             .ok()
                             .and_then(|v| Self::nodes_of(&v).first().copied()),
                         _ => None,
@@ -352,7 +359,10 @@ pub fn location(xot: &xot::Xot, n: xot::Node) -> (String, Vec<usize>) {
         if xot.is_element(cur) {
             let name = xot.node_name(cur);
             let (local, ns) = name.map(|id| xot.name_ns_str(id)).unwrap_or(("", ""));
-            let siblings: Vec<_> = xot.children(parent).filter(|c| xot.is_element(*c)).collect();
+            let siblings: Vec<_> = xot
+                .children(parent)
+                .filter(|c| xot.is_element(*c))
+                .collect();
             let pos_all = siblings.iter().position(|c| *c == cur).unwrap_or(0);
             let same = siblings
                 .iter()

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::eval::{location, DocRun};
-use super::load::load_schema;
+use super::load::{load_schema, LineIndex};
 use super::model::Schema;
 use super::xpath::{doc_literals, file_uri, Engine, SchemaCtx};
 use super::{cache, KitError, KitOutcome, NotEvaluated};
@@ -85,8 +85,9 @@ pub fn parse_volet_name(name: &str) -> Option<(String, String)> {
 
 /// Literal roots in `templateId[@root = 'X']` / `templateId/@root = 'X'` of a test.
 fn template_roots(test: &str, out: &mut Vec<String>) {
-    let re = regex::Regex::new(r#"templateId\s*(?:\[\s*@root\s*=\s*|/@root\s*=\s*)['"]([0-9.]+)['"]"#)
-        .expect("static regex");
+    let re =
+        regex::Regex::new(r#"templateId\s*(?:\[\s*@root\s*=\s*|/@root\s*=\s*)['"]([0-9.]+)['"]"#)
+            .expect("static regex");
     for c in re.captures_iter(test) {
         let r = c[1].to_string();
         if !GENERIC_ROOTS.contains(&r.as_str()) && !out.contains(&r) {
@@ -120,7 +121,12 @@ impl Kit {
         walk_files(&dir.join("jeuxDeValeurs"), &mut files);
         let mut h = Sha256::new();
         for f in &files {
-            h.update(f.strip_prefix(dir).unwrap_or(f).to_string_lossy().as_bytes());
+            h.update(
+                f.strip_prefix(dir)
+                    .unwrap_or(f)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
             h.update(std::fs::read(f).map_err(|e| KitError::Io {
                 path: f.display().to_string(),
                 source: e,
@@ -199,7 +205,9 @@ impl Kit {
                         Ok(t) => preload.push((uri, t.trim_start_matches('\u{feff}').to_string())),
                         Err(_) => {
                             let hint = case_twin(&path)
-                                .map(|t| format!(" (a file differing only by letter case exists: {t})"))
+                                .map(|t| {
+                                    format!(" (a file differing only by letter case exists: {t})")
+                                })
                                 .unwrap_or_default();
                             if recoverable {
                                 defects.push(format!(
@@ -257,6 +265,11 @@ impl Kit {
             index: i,
             ns: &self.schemas[i].ns,
             base_uri: file_uri(&self.schemas[i].path),
+            dir: self.schemas[i]
+                .path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
         }
     }
 
@@ -292,7 +305,11 @@ impl Kit {
             .filter(|v| v.roots.len() == best && v.roots.iter().all(|r| roots.contains(r.as_str())))
             .collect();
         let volet = &cands.first()?.volet;
-        let versions: Vec<&VoletEntry> = cands.iter().copied().filter(|v| &v.volet == volet).collect();
+        let versions: Vec<&VoletEntry> = cands
+            .iter()
+            .copied()
+            .filter(|v| &v.volet == volet)
+            .collect();
         let ext: Vec<&str> = template_ids
             .iter()
             .filter(|(r, _)| versions[0].roots.contains(r))
@@ -307,6 +324,12 @@ impl Kit {
 
     /// The ANS procedure on one document (schematron part).
     pub fn check(&self, cda_bytes: &[u8]) -> KitOutcome {
+        self.check_only(cda_bytes, |_| true)
+    }
+
+    /// As [`Kit::check`], applying only the schematrons (files relative to the schematron folder)
+    /// `keep` accepts: e.g. Structuration minimale alone.
+    pub fn check_only(&self, cda_bytes: &[u8], keep: impl Fn(&str) -> bool) -> KitOutcome {
         let mut out = KitOutcome::default();
         let limits = Limits::default();
         let text = match crate::formats::xml::decode(cda_bytes, &limits) {
@@ -343,6 +366,7 @@ impl Kit {
             ),
         }
         order.extend(1..=PROFILES.len().min(self.schemas.len() - 1));
+        order.retain(|&i| keep(&self.schemas[i].file));
         let engine = match self.engine() {
             Ok(e) => e,
             Err(e) => {
@@ -372,6 +396,7 @@ impl Kit {
             }
         }
         let xot = e.documents.xot();
+        let lines = LineIndex::new(rox.input_text());
         for (mut a, node) in fired {
             let (loc, idx) = location(xot, node);
             a.location = loc;
@@ -387,7 +412,7 @@ impl Kit {
                 }
             }
             if found {
-                a.line = Some(rox.text_pos_at(n.range().start).row);
+                a.line = Some(lines.line(n.range().start));
             }
             out.asserts.push(a);
         }
@@ -412,4 +437,88 @@ fn case_twin(path: &Path) -> Option<String> {
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|n| n.to_lowercase() == name)
+}
+
+/// The kit's outcome on a CDA as findings of `dui-conform validate`: requirement `KIT:<schematron file
+/// name>`, the assert's own message, its location; errors fail, warnings/infos warn/inform. Constructs
+/// not evaluated give a warning per schematron (never a pass); kit defects an info.
+pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
+    use crate::model::{Finding, Level, Location, Msg, Verdict};
+    let o = kit.check(bytes);
+    let short = &kit.hash[..12.min(kit.hash.len())];
+    let name = |f: &str| f.rsplit('/').next().unwrap_or(f).to_string();
+    let mut out = Vec::new();
+    for a in &o.asserts {
+        let (level, verdict) = if a.is_error {
+            (Level::Must, Verdict::Fail)
+        } else if a
+            .role
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case("info") || r == "I")
+        {
+            (Level::Info, Verdict::Info)
+        } else {
+            (Level::Should, Verdict::Warning)
+        };
+        let kind = match a.kind {
+            super::AssertKind::FailedAssert => "failed-assert",
+            super::AssertKind::SuccessfulReport => "successful-report",
+        };
+        out.push(Finding {
+            requirement: format!("KIT:{}", name(&a.schematron)),
+            level,
+            verdict,
+            message: Msg::new(
+                format!("[kit officiel ANS {short}, {kind} {}] {}", a.source, a.text),
+                format!("[official ANS kit {short}, {kind} {}] {}", a.source, a.text),
+            ),
+            location: Location {
+                line: a.line,
+                path: Some(a.location.clone()),
+                ..Location::default()
+            },
+            snippet: None,
+            personal: Vec::new(),
+        });
+    }
+    let mut by_file: BTreeMap<&str, Vec<&NotEvaluated>> = BTreeMap::new();
+    for n in &o.not_evaluated {
+        by_file.entry(n.schematron.as_str()).or_default().push(n);
+    }
+    for (file, ns) in by_file {
+        let first = ns[0];
+        out.push(Finding {
+            requirement: format!("KIT:{}", name(file)),
+            level: Level::Should,
+            verdict: Verdict::Warning,
+            message: Msg::new(
+                format!(
+                    "[kit officiel ANS {short}] {} construction(s) non évaluée(s) par le moteur natif (ni réussite ni échec), p. ex. {} : {}",
+                    ns.len(), first.at, first.reason
+                ),
+                format!(
+                    "[official ANS kit {short}] {} construct(s) not evaluated by the native engine (neither pass nor fail), e.g. {}: {}",
+                    ns.len(), first.at, first.reason
+                ),
+            ),
+            location: Location::default(),
+            snippet: None,
+            personal: Vec::new(),
+        });
+    }
+    for d in &o.defects {
+        out.push(Finding {
+            requirement: "KIT:DEFECT".to_string(),
+            level: Level::Info,
+            verdict: Verdict::Info,
+            message: Msg::new(
+                format!("[kit officiel ANS {short}] {d}"),
+                format!("[official ANS kit {short}] {d}"),
+            ),
+            location: Location::default(),
+            snippet: None,
+            personal: Vec::new(),
+        });
+    }
+    out
 }

@@ -50,6 +50,23 @@ impl Node {
     }
 }
 
+/// Line numbers from byte offsets without rescanning the text each time (roxmltree's `text_pos_at`
+/// counts from the start: quadratic over a 1 MB schematron).
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut v = vec![0];
+        v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex(v)
+    }
+    /// 1-based line of byte offset `pos`.
+    pub fn line(&self, pos: usize) -> u32 {
+        u32::try_from(self.0.partition_point(|&s| s <= pos)).unwrap_or(u32::MAX)
+    }
+}
+
 struct Loader<'k> {
     root: &'k Path,
     defects: Vec<String>,
@@ -95,13 +112,20 @@ pub fn resolve_href(from: &Path, href: &str) -> PathBuf {
 impl Loader<'_> {
     fn read(&mut self, path: &Path, depth: usize) -> Result<Node, String> {
         if depth > MAX_DEPTH {
-            return Err(format!("include depth over {MAX_DEPTH} at {}", rel(self.root, path)));
+            return Err(format!(
+                "include depth over {MAX_DEPTH} at {}",
+                rel(self.root, path)
+            ));
         }
         let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", rel(self.root, path)))?;
         if meta.len() > MAX_FILE_BYTES {
-            return Err(format!("{}: larger than {MAX_FILE_BYTES} bytes", rel(self.root, path)));
+            return Err(format!(
+                "{}: larger than {MAX_FILE_BYTES} bytes",
+                rel(self.root, path)
+            ));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", rel(self.root, path)))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", rel(self.root, path)))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let doc = roxmltree::Document::parse_with_options(
             text,
@@ -112,18 +136,19 @@ impl Loader<'_> {
         )
         .map_err(|e| format!("{}: {e}", rel(self.root, path)))?;
         let file = rel(self.root, path);
-        Ok(self.convert(doc.root_element(), &doc, path, &file, depth))
+        let lines = LineIndex::new(text);
+        Ok(self.convert(doc.root_element(), &lines, path, &file, depth))
     }
 
     fn convert(
         &mut self,
         n: roxmltree::Node<'_, '_>,
-        doc: &roxmltree::Document<'_>,
+        lines: &LineIndex,
         path: &Path,
         file: &str,
         depth: usize,
     ) -> Node {
-        let line = doc.text_pos_at(n.range().start).row;
+        let line = lines.line(n.range().start);
         let mut node = Node {
             name: n.tag_name().name().to_string(),
             attrs: n
@@ -138,7 +163,8 @@ impl Loader<'_> {
         };
         for c in n.children() {
             if c.is_text() {
-                node.children.push(Child::Text(c.text().unwrap_or("").to_string()));
+                node.children
+                    .push(Child::Text(c.text().unwrap_or("").to_string()));
             } else if c.is_element() {
                 let sch = c.tag_name().namespace() == Some(NS_SCH);
                 if sch && c.tag_name().name() == "include" {
@@ -148,12 +174,12 @@ impl Loader<'_> {
                         Ok(inc) => node.children.push(Child::Elem(inc)),
                         Err(e) => self.defects.push(format!(
                             "{file}:{}: sch:include href=\"{href}\" cannot be read ({e}); its rules are not applied",
-                            doc.text_pos_at(c.range().start).row
+                            lines.line(c.range().start)
                         )),
                     }
                 } else if sch {
                     node.children
-                        .push(Child::Elem(self.convert(c, doc, path, file, depth)));
+                        .push(Child::Elem(self.convert(c, lines, path, file, depth)));
                 } else {
                     // Foreign markup in messages (xhtml…): keep its text only.
                     let t: String = c.descendants().filter_map(|d| d.text()).collect();
@@ -218,9 +244,9 @@ impl Expander<'_> {
                         e.attr("select").unwrap_or("."),
                         params,
                     ))),
-                    "name" => parts.push(MsgPart::Name(
-                        e.attr("path").map(|p| substitute(p, params)),
-                    )),
+                    "name" => {
+                        parts.push(MsgPart::Name(e.attr("path").map(|p| substitute(p, params))))
+                    }
                     _ => parts.extend(self.message(e, params)),
                 },
             }
@@ -261,9 +287,10 @@ impl Expander<'_> {
                         Some(r) if depth < MAX_DEPTH => {
                             self.rule_body(r, params, lets, checks, depth + 1)
                         }
-                        Some(_) => self
-                            .defects
-                            .push(format!("{}: sch:extends rule=\"{id}\" nests too deep", c.src)),
+                        Some(_) => self.defects.push(format!(
+                            "{}: sch:extends rule=\"{id}\" nests too deep",
+                            c.src
+                        )),
                         None => self.defects.push(format!(
                             "{}: sch:extends rule=\"{id}\": no abstract rule has this id",
                             c.src
@@ -320,7 +347,7 @@ impl Expander<'_> {
                     )
                 })
                 .collect();
-            params.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            params.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
             match self.patterns.get(base).copied() {
                 Some(a) => self.pattern_body(a, &params, &mut p),
                 None => {
@@ -357,10 +384,12 @@ pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
         root,
         defects: Vec::new(),
     };
-    let tree = loader.read(path, 0).map_err(|reason| KitError::Schematron {
-        file: rel(root, path),
-        reason,
-    })?;
+    let tree = loader
+        .read(path, 0)
+        .map_err(|reason| KitError::Schematron {
+            file: rel(root, path),
+            reason,
+        })?;
     let (mut rules, mut patterns) = (HashMap::new(), HashMap::new());
     collect(&tree, &mut rules, &mut patterns);
     let mut ex = Expander {
@@ -390,7 +419,10 @@ pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
     let active: Option<Vec<String>> = tree
         .attr("defaultPhase")
         .filter(|p| *p != "#ALL")
-        .and_then(|ph| tree.elems().find(|c| c.name == "phase" && c.attr("id") == Some(ph)))
+        .and_then(|ph| {
+            tree.elems()
+                .find(|c| c.name == "phase" && c.attr("id") == Some(ph))
+        })
         .map(|ph| {
             ph.elems()
                 .filter(|c| c.name == "active")

@@ -36,6 +36,8 @@ pub struct Options {
     pub limits: Limits,
     /// Destination context.
     pub target: Target,
+    /// The official ANS CDA kit, when configured (`--kit DIR`): each CDA also gets its findings.
+    pub kit: Option<std::sync::Arc<crate::schematron::Kit>>,
 }
 
 /// Why an input could not be validated at all (exit code 2): the configuration's or the file system's
@@ -345,7 +347,11 @@ pub fn validate_cda(
 ) -> ArtifactResult {
     let mut sink = Sink::new();
     with_cda(bytes, opts, &mut sink, check_cda);
-    result(path, parent, bytes, ArtifactKind::Cda, sink.finish())
+    let mut findings = sink.finish();
+    if let Some(kit) = &opts.kit {
+        findings.extend(crate::schematron::kit::findings(kit, bytes));
+    }
+    result(path, parent, bytes, ArtifactKind::Cda, findings)
 }
 
 /// Decodes and parses `bytes` as a CDA and calls `f` with the view; reports CDA-WF-010/011/012 on the
