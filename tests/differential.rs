@@ -387,9 +387,12 @@ fn file_name(p: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What our engine says about one document: rows, schematrons run, constructs not evaluated.
+type Ours = (Vec<Row>, Vec<String>, Vec<String>);
+
 /// Our rows for one document, the schematrons our engine ran, and the constructs it could not
 /// evaluate (`schematron at: reason`, never a silent pass: each one is listed as a difference).
-fn our_rows(kit: &Kit, bytes: &[u8]) -> Result<(Vec<Row>, Vec<String>, Vec<String>), String> {
+fn our_rows(kit: &Kit, bytes: &[u8]) -> Result<Ours, String> {
     let out = kit.check(bytes);
     let mut not_evaluated: Vec<String> = out
         .not_evaluated
