@@ -20,5 +20,11 @@ mod evidence;
 mod dmp;
 // The official ANS kit (schematrons) run natively on the real samples.
 mod schematron;
+// XSD validation against the ANS kit's CDA schema, compared with xmllint.
+#[cfg(feature = "xsd")]
+mod xsd;
+// The official kit's Schematron verdicts: our engine against Saxon (the reference), document by document.
+#[cfg(feature = "xsd")]
+mod differential;
 // Shared helpers.
 mod util;

@@ -8,7 +8,8 @@
 //! - [`xpath`]: xee integration (rewrites, value sets preloaded, compile-once), the three xee fixes;
 //! - [`eval`]: rule contexts with shared prefixes, first-matching-rule per pattern, asserts and messages;
 //! - [`kit`]: the kit folder: volet table, the ANS procedure, kit defects;
-//! - [`cache`]: the per-thread compiled engine, keyed by the kit's content hash.
+//! - [`cache`]: the per-thread compiled engine, keyed by the kit's content hash;
+//! - [`xsd`]: XSD validation against the kit's `CDA_extended.xsd` (libxml2, as xmllint).
 //!
 //! ```no_run
 //! let kit = dui_conform::schematron::Kit::load(std::path::Path::new("../shared/ans-kit")).unwrap();
@@ -22,6 +23,8 @@ pub mod kit;
 pub mod load;
 pub mod model;
 pub mod xpath;
+#[cfg(feature = "xsd")]
+pub mod xsd;
 
 pub use kit::{Kit, VoletEntry};
 pub use model::AssertKind;
