@@ -14,9 +14,17 @@ fn main() {
         println!("cargo:rerun-if-changed={path}");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let value: toml::Value = text.parse().unwrap_or_else(|e| panic!("{path}: {e}"));
-        let reqs = value.get("requirement").and_then(|v| v.as_array()).unwrap_or_else(|| panic!("{path}: no [[requirement]]"));
+        let reqs = value
+            .get("requirement")
+            .and_then(|v| v.as_array())
+            .unwrap_or_else(|| panic!("{path}: no [[requirement]]"));
         for r in reqs {
-            let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("{path}: missing {k}")).to_string();
+            let s = |k: &str| {
+                r.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_else(|| panic!("{path}: missing {k}"))
+                    .to_string()
+            };
             let level = match s("level").as_str() {
                 "MUST" => "Must",
                 "SHOULD" => "Should",
@@ -27,7 +35,12 @@ fn main() {
             let scopes: Vec<String> = r
                 .get("scopes")
                 .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|x| x.as_str()).map(|x| format!("{x:?}")).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str())
+                        .map(|x| format!("{x:?}"))
+                        .collect()
+                })
                 .unwrap_or_default();
             let _ = writeln!(
                 out,

@@ -215,7 +215,11 @@ fn kit_info_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
                 "  {volet:<22} {:<8} {:<45} {}\n",
                 v.version,
                 v.file,
-                if v.roots.is_empty() { "(no templateId test found)".to_string() } else { v.roots.join(" + ") }
+                if v.roots.is_empty() {
+                    "(no templateId test found)".to_string()
+                } else {
+                    v.roots.join(" + ")
+                }
             ));
         }
     }

@@ -34,6 +34,6 @@ pub mod limits;
 pub mod model;
 pub mod pki;
 pub mod report;
-pub mod sim;
 pub mod schematron;
+pub mod sim;
 pub mod validate;
