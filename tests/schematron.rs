@@ -13,7 +13,7 @@ fn kit_dir() -> PathBuf {
     util::shared().join("ans-kit")
 }
 
-fn kit() -> Option<&'static Kit> {
+pub fn kit() -> Option<&'static Kit> {
     static KIT: OnceLock<Option<Kit>> = OnceLock::new();
     KIT.get_or_init(|| {
         if !kit_dir().is_dir() {

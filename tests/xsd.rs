@@ -252,3 +252,27 @@ fn a_deep_document_is_refused_by_our_limits_before_libxml2() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].message.contains("deep"), "{errors:?}");
 }
+
+/// `validate --kit` runs the kit's XSD first (kit README, "How ANS runs it"): a schema error is a
+/// `KIT:XSD` failure at the line xmllint gives; a schema-valid sample has no `KIT:XSD` finding.
+#[test]
+fn kit_xsd_findings_name_the_line_of_each_schema_error() {
+    let Some(kit) = crate::schematron::kit() else {
+        return;
+    };
+    let good = read(&sample(
+        "TestContenuCDA-3-0/ExemplesCDA/VAC-NOTE_2023.01.xml",
+    ));
+    assert!(dui_conform::schematron::xsd_findings(kit, &good).is_empty());
+
+    let text = String::from_utf8(good).unwrap();
+    let at = text.find("<title").expect("a title");
+    let bad = format!("{}<notInCda/>{}", &text[..at], &text[at..]);
+    let line = 1 + bad[..at].matches('\n').count() as u32;
+    let f = dui_conform::schematron::xsd_findings(kit, bad.as_bytes());
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].requirement, "KIT:XSD");
+    assert_eq!(f[0].verdict, dui_conform::model::Verdict::Fail);
+    assert_eq!(f[0].location.line, Some(line));
+    assert!(f[0].message.en.contains("notInCda"), "{:?}", f[0].message);
+}

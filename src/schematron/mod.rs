@@ -120,3 +120,80 @@ pub fn is_error_role(role: Option<&str>) -> bool {
         Some("warning" | "info" | "w" | "i")
     )
 }
+
+/// `KIT:XSD` findings: the document against the kit's `infrastructure/cda/CDA_extended.xsd`, the first
+/// step of the ANS procedure (kit README, "How ANS runs it"). Each schema error is a failure at its line;
+/// a schema the kit cannot provide (missing or broken file: the kit's fault) is one warning, never a pass.
+#[cfg(feature = "xsd")]
+pub fn xsd_findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
+    let short = &kit.hash[..12.min(kit.hash.len())];
+    match xsd::validate_xsd(bytes, &kit.dir.join(xsd::KIT_XSD)) {
+        Ok(errors) => errors
+            .into_iter()
+            .map(|e| {
+                xsd_finding(
+                    crate::model::Verdict::Fail,
+                    crate::model::Msg::new(
+                        format!("[kit officiel ANS {short}, XSD] {}", e.message),
+                        format!("[official ANS kit {short}, XSD] {}", e.message),
+                    ),
+                    (e.line > 0).then_some(e.line),
+                    (e.column > 0).then_some(e.column),
+                )
+            })
+            .collect(),
+        Err(e) => vec![xsd_finding(
+            crate::model::Verdict::Warning,
+            crate::model::Msg::new(
+                format!(
+                    "[kit officiel ANS {short}] validation XSD non faite (défaut du kit) : {e}"
+                ),
+                format!("[official ANS kit {short}] XSD validation not done (kit defect): {e}"),
+            ),
+            None,
+            None,
+        )],
+    }
+}
+
+/// Without the `xsd` feature the schema step of the ANS procedure cannot run: said once per document as a
+/// warning (neither pass nor fail), so that a kit verdict is never mistaken for the complete one.
+#[cfg(not(feature = "xsd"))]
+pub fn xsd_findings(kit: &Kit, _bytes: &[u8]) -> Vec<crate::model::Finding> {
+    let short = &kit.hash[..12.min(kit.hash.len())];
+    vec![xsd_finding(
+        crate::model::Verdict::Warning,
+        crate::model::Msg::new(
+            format!("[kit officiel ANS {short}] validation XSD non faite : dui-conform a été compilé sans la fonctionnalité « xsd » (cargo build --features xsd)"),
+            format!("[official ANS kit {short}] XSD validation not done: dui-conform was built without the \"xsd\" feature (cargo build --features xsd)"),
+        ),
+        None,
+        None,
+    )]
+}
+
+fn xsd_finding(
+    verdict: crate::model::Verdict,
+    message: crate::model::Msg,
+    line: Option<u32>,
+    column: Option<u32>,
+) -> crate::model::Finding {
+    use crate::model::{Finding, Level, Location, Verdict};
+    Finding {
+        requirement: "KIT:XSD".to_string(),
+        level: if verdict == Verdict::Fail {
+            Level::Must
+        } else {
+            Level::Should
+        },
+        verdict,
+        message,
+        location: Location {
+            line,
+            column,
+            ..Location::default()
+        },
+        snippet: None,
+        personal: Vec::new(),
+    }
+}

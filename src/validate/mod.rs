@@ -349,6 +349,7 @@ pub fn validate_cda(
     with_cda(bytes, opts, &mut sink, check_cda);
     let mut findings = sink.finish();
     if let Some(kit) = &opts.kit {
+        findings.extend(crate::schematron::xsd_findings(kit, bytes));
         findings.extend(crate::schematron::kit::findings(kit, bytes));
     }
     result(path, parent, bytes, ArtifactKind::Cda, findings)
