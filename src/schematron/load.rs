@@ -70,13 +70,49 @@ impl LineIndex {
 struct Loader<'k> {
     root: &'k Path,
     defects: Vec<String>,
+    mentioned_roots: Vec<String>,
 }
 
+/// The CI-SIS document-model OIDs written in `text` (arc `1.2.250.1.213.1.1.1`, whole OIDs only).
+fn document_model_oids(text: &str, out: &mut Vec<String>) {
+    const ARC: &str = "1.2.250.1.213.1.1.1.";
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(p) = text[from..].find(ARC) {
+        let start = from + p;
+        from = start + ARC.len();
+        if start > 0 && (b[start - 1].is_ascii_digit() || b[start - 1] == b'.') {
+            continue;
+        }
+        let mut end = from;
+        while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'.') {
+            end += 1;
+        }
+        let oid = text[start..end].trim_end_matches('.');
+        if oid.len() > ARC.len() && !out.iter().any(|o| o == oid) {
+            out.push(oid.to_string());
+        }
+        from = end;
+    }
+}
+
+/// `p` relative to the kit's schematron folder, `..` resolved lexically (`profils/../abstract/x.sch` →
+/// `abstract/x.sch`): the file a location names.
 fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/")
+    let Ok(p) = p.strip_prefix(root) else {
+        return p.to_string_lossy().replace('\\', "/");
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir if parts.last().is_some_and(|l| l != "..") => {
+                parts.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    parts.join("/")
 }
 
 /// Percent-decodes an href (`%20` → space); invalid escapes are kept as written.
@@ -136,6 +172,7 @@ impl Loader<'_> {
         )
         .map_err(|e| format!("{}: {e}", rel(self.root, path)))?;
         let file = rel(self.root, path);
+        document_model_oids(text, &mut self.mentioned_roots);
         let lines = LineIndex::new(text);
         Ok(self.convert(doc.root_element(), &lines, path, &file, depth))
     }
@@ -383,6 +420,7 @@ pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
     let mut loader = Loader {
         root,
         defects: Vec::new(),
+        mentioned_roots: Vec::new(),
     };
     let tree = loader
         .read(path, 0)
@@ -452,5 +490,6 @@ pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
         lets,
         patterns: out,
         defects,
+        mentioned_roots: loader.mentioned_roots,
     })
 }
