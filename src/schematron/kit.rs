@@ -402,6 +402,23 @@ impl Kit {
         }
     }
 
+    /// The kit's version as reports name it: the upstream commit its README names, else `sha256:` and
+    /// its content hash.
+    pub fn version(&self) -> String {
+        match &self.commit {
+            Some(c) => c.clone(),
+            None => format!("sha256:{}", self.hash),
+        }
+    }
+
+    /// [`Kit::version`] shortened for messages: `commit 7cd489b39368` or `sha256 e8422f29f27b`.
+    pub fn short_version(&self) -> String {
+        match &self.commit {
+            Some(c) => format!("commit {}", &c[..12.min(c.len())]),
+            None => format!("sha256 {}", &self.hash[..12.min(self.hash.len())]),
+        }
+    }
+
     /// Number of loaded schemas, rules and asserts.
     pub fn counts(&self) -> (usize, usize, usize) {
         let (mut r, mut c) = (0, 0);
@@ -553,7 +570,9 @@ impl Kit {
                 }
             }
             if found {
-                a.line = Some(lines.line(n.range().start));
+                let (line, col) = lines.line_col(rox.input_text(), n.range().start);
+                a.line = Some(line);
+                a.column = Some(col);
             }
             out.asserts.push(a);
         }
@@ -588,7 +607,8 @@ fn case_twin(path: &Path) -> Option<(String, String)> {
 pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
     use crate::model::{Finding, Level, Location, Msg, Verdict};
     let o = kit.check(bytes);
-    let short = &kit.hash[..12.min(kit.hash.len())];
+    let version = kit.version();
+    let short = kit.short_version();
     let name = |f: &str| f.rsplit('/').next().unwrap_or(f).to_string();
     let mut out = Vec::new();
     for a in &o.asserts {
@@ -617,11 +637,23 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
             ),
             location: Location {
                 line: a.line,
+                column: a.column,
                 path: Some(a.location.clone()),
                 ..Location::default()
             },
             snippet: None,
             personal: Vec::new(),
+            kit: Some(Box::new(crate::model::KitOrigin {
+                schematron: a.schematron.clone(),
+                kind: kind.to_string(),
+                test: a.test.clone(),
+                role: a.role.clone(),
+                id: a.id.clone(),
+                rule_context: a.rule_context.clone(),
+                text: a.text.clone(),
+                source: a.source.clone(),
+                kit_version: version.clone(),
+            })),
         });
     }
     let mut by_file: BTreeMap<&str, Vec<&NotEvaluated>> = BTreeMap::new();
@@ -647,6 +679,7 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
             location: Location::default(),
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         });
     }
     for d in &o.defects {
@@ -661,6 +694,7 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
             location: Location::default(),
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         });
     }
     out

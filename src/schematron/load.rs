@@ -65,6 +65,18 @@ impl LineIndex {
     pub fn line(&self, pos: usize) -> u32 {
         u32::try_from(self.0.partition_point(|&s| s <= pos)).unwrap_or(u32::MAX)
     }
+    /// 1-based line and column (in characters) of byte offset `pos` of `text` (the indexed text).
+    pub fn line_col(&self, text: &str, pos: usize) -> (u32, u32) {
+        let n = self.0.partition_point(|&s| s <= pos);
+        let start = self.0[n.saturating_sub(1)];
+        let col = text
+            .get(start..pos.min(text.len()))
+            .map_or(0, |t| t.chars().count());
+        (
+            u32::try_from(n).unwrap_or(u32::MAX),
+            u32::try_from(col + 1).unwrap_or(u32::MAX),
+        )
+    }
 }
 
 struct Loader<'k> {
