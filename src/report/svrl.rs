@@ -54,24 +54,29 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
                 continue;
             }
             let role = fs.first().map_or("", |f| f.level.label(view.lang));
-            let _ = writeln!(
-                s,
-                "  <svrl:fired-rule id=\"{}\" context=\"/\" role=\"{}\"/>",
-                esc(id),
-                esc(role)
-            );
+            // The context of the last fired-rule written: "/" for ours, the rule's for the kit's.
             let mut context: Option<&str> = None;
             for f in fs {
-                if let Some(k) = &f.kit {
-                    if context != Some(k.rule_context.as_str()) {
+                let want = f.kit.as_ref().map_or("/", |k| k.rule_context.as_str());
+                if context != Some(want) {
+                    if f.kit.is_some() {
                         let _ = writeln!(
                             s,
                             "  <svrl:fired-rule id=\"{}\" context=\"{}\"/>",
                             esc(id),
-                            esc(&k.rule_context)
+                            esc(want)
                         );
-                        context = Some(&k.rule_context);
+                    } else {
+                        let _ = writeln!(
+                            s,
+                            "  <svrl:fired-rule id=\"{}\" context=\"/\" role=\"{}\"/>",
+                            esc(id),
+                            esc(role)
+                        );
                     }
+                    context = Some(want);
+                }
+                if let Some(k) = &f.kit {
                     kit_assert(&mut s, f, k, view);
                     continue;
                 }

@@ -445,39 +445,7 @@ impl Kit {
     /// document-model roots win (a volet may test another model's root too); then the version equal to
     /// the extension, else the oldest (version, then file name).
     pub fn select_volet(&self, template_ids: &[(String, Option<String>)]) -> Option<&VoletEntry> {
-        for (root, ext) in template_ids.iter().rev() {
-            if root == GENERIC_ROOT || !is_document_model_root(root) {
-                continue;
-            }
-            let child = format!("{root}.");
-            if template_ids.iter().any(|(r, _)| r.starts_with(&child)) {
-                continue;
-            }
-            let cands: Vec<&VoletEntry> = self
-                .volets
-                .iter()
-                .filter(|v| v.roots.iter().any(|r| r == root))
-                .collect();
-            let Some(fewest) = cands.iter().map(|v| v.roots.len()).min() else {
-                continue;
-            };
-            let by_age = |a: &&&VoletEntry, b: &&&VoletEntry| {
-                (&a.version, &a.file).cmp(&(&b.version, &b.file))
-            };
-            let cands: Vec<&VoletEntry> = cands
-                .into_iter()
-                .filter(|v| v.roots.len() == fewest)
-                .collect();
-            if let Some(v) = cands
-                .iter()
-                .filter(|v| ext.as_deref() == Some(v.version.as_str()))
-                .min_by(by_age)
-            {
-                return Some(*v);
-            }
-            return cands.iter().min_by(by_age).copied();
-        }
-        None
+        select(&self.volets, template_ids)
     }
 
     /// The ANS procedure on one document (schematron part).
@@ -589,6 +557,44 @@ impl Kit {
     }
 }
 
+/// [`Kit::select_volet`] over a volet table.
+fn select<'v>(
+    volets: &'v [VoletEntry],
+    template_ids: &[(String, Option<String>)],
+) -> Option<&'v VoletEntry> {
+    for (root, ext) in template_ids.iter().rev() {
+        if root == GENERIC_ROOT || !is_document_model_root(root) {
+            continue;
+        }
+        let child = format!("{root}.");
+        if template_ids.iter().any(|(r, _)| r.starts_with(&child)) {
+            continue;
+        }
+        let cands: Vec<&VoletEntry> = volets
+            .iter()
+            .filter(|v| v.roots.iter().any(|r| r == root))
+            .collect();
+        let Some(fewest) = cands.iter().map(|v| v.roots.len()).min() else {
+            continue;
+        };
+        let by_age =
+            |a: &&&VoletEntry, b: &&&VoletEntry| (&a.version, &a.file).cmp(&(&b.version, &b.file));
+        let cands: Vec<&VoletEntry> = cands
+            .into_iter()
+            .filter(|v| v.roots.len() == fewest)
+            .collect();
+        if let Some(v) = cands
+            .iter()
+            .filter(|v| ext.as_deref() == Some(v.version.as_str()))
+            .min_by(by_age)
+        {
+            return Some(*v);
+        }
+        return cands.iter().min_by(by_age).copied();
+    }
+    None
+}
+
 /// A file in the same folder whose name differs from `path`'s by letter case only: (name, content).
 fn case_twin(path: &Path) -> Option<(String, String)> {
     let name = path.file_name()?.to_string_lossy().to_lowercase();
@@ -698,4 +704,178 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(volet: &str, version: &str, roots: &[&str]) -> VoletEntry {
+        VoletEntry {
+            volet: volet.into(),
+            version: version.into(),
+            file: format!("CI-SIS_{volet}_{version}.sch"),
+            roots: roots.iter().map(|r| r.to_string()).collect(),
+            roots_from_tests: true,
+            schema: 0,
+        }
+    }
+
+    const ARC: &str = "1.2.250.1.213.1.1.1";
+
+    /// The document's templateIds: the generic ones every French CDA declares, then `own`.
+    fn tids(own: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+        let mut v = vec![
+            ("2.16.840.1.113883.2.8.2.1".to_string(), None),
+            (GENERIC_ROOT.to_string(), None),
+        ];
+        v.extend(
+            own.iter()
+                .map(|(r, e)| (r.replace("ARC", ARC), e.map(str::to_string))),
+        );
+        v
+    }
+
+    fn table() -> Vec<VoletEntry> {
+        let r = |s: &str| format!("{ARC}.{s}");
+        let (r55, r13, r27, r39, r5, r51) = (r("55"), r("13"), r("27"), r("39"), r("5"), r("5.1"));
+        vec![
+            entry("BIO-CR-BIO", "2021.01", &[r55.as_str()]),
+            entry("BIO-CR-BIO", "2023.01", &[]),
+            entry("BIO-CR-BIO", "2024.01", &[r55.as_str()]),
+            entry("VSM", "2023.01", &[r13.as_str()]),
+            entry("VSM_1.4", "2022.01", &[r13.as_str()]),
+            entry("CANCER-D2LM-FIN", "2022.01", &[r27.as_str()]),
+            entry("EP-MED-DM", "2024.01", &[r27.as_str(), r39.as_str()]),
+            entry("CSE-CS8", "2022.01", &[r51.as_str(), r5.as_str()]),
+            entry("CSE-MDE", "2023.01", &[]),
+            entry("TLM-CR", "2022.01", &[]),
+        ]
+    }
+
+    fn pick(own: &[(&str, Option<&str>)]) -> Option<String> {
+        let t = table();
+        select(&t, &tids(own)).map(|v| format!("{} {}", v.volet, v.version))
+    }
+
+    #[test]
+    fn a_level_1_document_gets_no_volet() {
+        // IHE XDS-SD: shared by every level-1 document, it names no model.
+        assert_eq!(pick(&[("1.3.6.1.4.1.19376.1.2.20", None)]), None);
+        assert_eq!(pick(&[]), None);
+    }
+
+    #[test]
+    fn the_extension_names_the_version_else_the_oldest() {
+        let bio = "ARC.55";
+        assert_eq!(
+            pick(&[("1.3.6.1.4.1.19376.1.3.3", None), (bio, Some("2024.01"))]).as_deref(),
+            Some("BIO-CR-BIO 2024.01")
+        );
+        assert_eq!(pick(&[(bio, None)]).as_deref(), Some("BIO-CR-BIO 2021.01"));
+        assert_eq!(
+            pick(&[(bio, Some("2099.01"))]).as_deref(),
+            Some("BIO-CR-BIO 2021.01")
+        );
+        // VSM 1.4 documents carry extension 201310: the oldest volet naming the root.
+        assert_eq!(
+            pick(&[("ARC.13", Some("201310"))]).as_deref(),
+            Some("VSM_1.4 2022.01")
+        );
+        assert_eq!(
+            pick(&[("ARC.13", Some("2023.01"))]).as_deref(),
+            Some("VSM 2023.01")
+        );
+    }
+
+    #[test]
+    fn the_volet_naming_the_fewest_models_wins() {
+        // EP-MED-DM also names D2LM-FIN's root (a message of the kit says so): D2LM-FIN is D2LM-FIN.
+        assert_eq!(
+            pick(&[("ARC.27", None)]).as_deref(),
+            Some("CANCER-D2LM-FIN 2022.01")
+        );
+        assert_eq!(
+            pick(&[("ARC.39", Some("2024.01"))]).as_deref(),
+            Some("EP-MED-DM 2024.01")
+        );
+    }
+
+    #[test]
+    fn a_parent_model_selects_nothing() {
+        // CSE-MDE declares …1.1.1.5 (CSE) and …1.1.1.5.4; no schematron names …5.4: no volet, and not
+        // the CS8 volet through the parent root.
+        assert_eq!(pick(&[("ARC.5", None), ("ARC.5.4", Some("2023.01"))]), None);
+        assert_eq!(
+            pick(&[("ARC.5", None), ("ARC.5.1", Some("2022.01"))]).as_deref(),
+            Some("CSE-CS8 2022.01")
+        );
+    }
+
+    #[test]
+    fn document_model_roots_are_whole_oids_of_the_arc() {
+        assert!(is_document_model_root("1.2.250.1.213.1.1.1.55"));
+        assert!(is_document_model_root("1.2.250.1.213.1.1.1.2.1.1"));
+        assert!(!is_document_model_root("1.2.250.1.213.1.1.1."));
+        assert!(!is_document_model_root("1.2.250.1.213.1.1.1.5a"));
+        assert!(!is_document_model_root("1.2.250.1.213.1.1.2.37"));
+        let mut roots = Vec::new();
+        template_roots(
+            "cda:templateId[@root='1.2.250.1.213.1.1.1.22'] and cda:templateId[@root = \"1.2.250.1.213.1.1.1.1\"]",
+            &mut roots,
+        );
+        // A code compared without reading a templateId names no model.
+        template_roots("@code = '1.2.250.1.213.1.1.1.30'", &mut roots);
+        assert_eq!(roots, vec!["1.2.250.1.213.1.1.1.22".to_string()]);
+    }
+
+    #[test]
+    fn missing_value_sets_are_handled_as_the_kit_readme_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sch, jdv) = (
+            dir.path().join("schematrons"),
+            dir.path().join("jeuxDeValeurs"),
+        );
+        std::fs::create_dir_all(sch.join("include")).unwrap();
+        std::fs::create_dir_all(&jdv).unwrap();
+        std::fs::write(
+            jdv.join("JDV_J07_XdsTypeCode_CISIS.xml"),
+            r#"<RetrieveValueSetResponse xmlns="urn:ihe:iti:svs:2008"><ValueSet id="1.2.250.1.213.1.1.5.471"><ConceptList><Concept code="11488-4" codeSystem="2.16.840.1.113883.6.1" displayName="CR &amp; co"/></ConceptList></ValueSet></RetrieveValueSetResponse>"#,
+        )
+        .unwrap();
+        std::fs::write(jdv.join("JDV_Twin_CISIS.xml"), "<twin/>").unwrap();
+        // voc-<OID>-DYNAMIC.xml → the SVS value set with that OID, in the ART-DECOR layout.
+        let (text, defect) = missing_value_set(
+            dir.path(),
+            "s.sch",
+            "include/voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml",
+            &sch.join("include/voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml"),
+        );
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let codes: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("concept"))
+            .map(|n| (n.attribute("code"), n.attribute("displayName")))
+            .collect();
+        assert_eq!(codes, vec![(Some("11488-4"), Some("CR & co"))]);
+        assert!(defect.contains("JDV_J07_XdsTypeCode_CISIS.xml"), "{defect}");
+        // A letter-case twin is read instead.
+        let (text, defect) = missing_value_set(
+            dir.path(),
+            "s.sch",
+            "../jeuxDeValeurs/JDV_TWIN_CISIS.xml",
+            &jdv.join("JDV_TWIN_CISIS.xml"),
+        );
+        assert_eq!(text, "<twin/>");
+        assert!(defect.contains("letter case"), "{defect}");
+        // Otherwise an empty value set.
+        let (text, defect) = missing_value_set(
+            dir.path(),
+            "s.sch",
+            "../jeuxDeValeurs/JDV_Absent.xml",
+            &jdv.join("JDV_Absent.xml"),
+        );
+        assert_eq!(text, MISSING_DOCUMENT);
+        assert!(defect.contains("empty value set"), "{defect}");
+    }
 }

@@ -505,3 +505,35 @@ pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
         mentioned_roots: loader.mentioned_roots,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_model_oids_are_read_whole_from_the_text() {
+        let mut out = Vec::new();
+        document_model_oids(
+            "<!-- <assert test=\"cda:templateId[@root='1.2.250.1.213.1.1.1.55']\"> --> 11.2.250.1.213.1.1.1.3 \
+             (1.2.250.1.213.1.1.1.5.4). 1.2.250.1.213.1.1.1.55",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec!["1.2.250.1.213.1.1.1.55", "1.2.250.1.213.1.1.1.5.4"]
+        );
+    }
+
+    #[test]
+    fn file_names_are_relative_to_the_kit_and_normalised() {
+        let root = Path::new("/kit/schematrons");
+        assert_eq!(
+            rel(
+                root,
+                Path::new("/kit/schematrons/profils/../abstract/x.sch")
+            ),
+            "abstract/x.sch"
+        );
+        assert_eq!(rel(root, Path::new("/elsewhere/y.sch")), "/elsewhere/y.sch");
+    }
+}
