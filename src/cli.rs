@@ -204,10 +204,24 @@ fn kit_info_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
     let kit = dui_kit_load(dir)?;
     let (schemas, rules, asserts) = kit.counts();
     let mut s = format!(
-        "ANS CDA kit {}\ncontent hash (SHA-256): {}\n{schemas} schematrons, {rules} rules, {asserts} asserts/reports; loaded in {:.0?}\n\nVolets (templateId roots → file):\n",
+        "ANS CDA kit {}\nversion: {}\ncontent hash (SHA-256): {}\n{schemas} schematrons, {rules} rules, {asserts} asserts/reports; loaded in {:.0?}\n",
         kit.dir.display(),
+        kit.commit
+            .as_deref()
+            .map_or("(no commit in the kit README)".to_string(), |c| format!("commit {c}")),
         kit.hash,
         t.elapsed()
+    );
+    s.push_str(&format!(
+        "\nProcedure: XSD (CDA_extended.xsd), {}, the volet, {}\n",
+        crate::schematron::kit::STRUCT_MIN,
+        crate::schematron::kit::PROFILES.join(", ")
+    ));
+    s.push_str(
+        "\nVolets: templateId root (CI-SIS document models, 1.2.250.1.213.1.1.1.*) → file. A document's\n\
+         volet: its last such templateId that is not the parent of another it declares; among the volets\n\
+         naming that root, those naming the fewest; the version equal to the extension, else the oldest.\n\
+         * = root written in the files but in no templateId test.\n",
     );
     for (volet, versions) in kit.table() {
         for v in versions {
@@ -216,9 +230,13 @@ fn kit_info_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
                 v.version,
                 v.file,
                 if v.roots.is_empty() {
-                    "(no templateId test found)".to_string()
+                    "(no document-model root: never selected)".to_string()
                 } else {
-                    v.roots.join(" + ")
+                    format!(
+                        "{}{}",
+                        v.roots.join(" + "),
+                        if v.roots_from_tests { "" } else { " *" }
+                    )
                 }
             ));
         }

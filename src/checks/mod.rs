@@ -181,6 +181,7 @@ impl Sink {
             location,
             snippet,
             personal: Vec::new(),
+            kit: None,
         });
         FindingRef(self.findings.last_mut().expect("just pushed"))
     }
@@ -223,6 +224,7 @@ impl Sink {
                 },
                 snippet: None,
                 personal: Vec::new(),
+                kit: None,
             });
         }
         self.findings

@@ -193,6 +193,36 @@ pub struct Finding {
     /// unless `--no-redact`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub personal: Vec<String>,
+    /// For a finding of the official ANS kit (`KIT:…`): the assert or report as the kit writes it, what
+    /// SVRL reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kit: Option<Box<KitOrigin>>,
+}
+
+/// Where a finding of the official ANS kit comes from: the assert or report of the kit's schematron, as
+/// SVRL (ISO/IEC 19757-3 Annex D) reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KitOrigin {
+    /// The schematron run (relative to the kit's `schematrons/` folder).
+    pub schematron: String,
+    /// `failed-assert` or `successful-report`.
+    pub kind: String,
+    /// The assert's test, as written in the kit (abstract parameters substituted).
+    pub test: String,
+    /// The assert's `role`, as written (`error`, `warning`, …; none when the kit gives none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The assert's `id`, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The context of the rule that fired.
+    pub rule_context: String,
+    /// The assert's own message (whitespace-normalised).
+    pub text: String,
+    /// Where the assert is in the kit (`file:line`).
+    pub source: String,
+    /// The kit's version: the upstream commit its README names, else `sha256:` + its content hash.
+    pub kit_version: String,
 }
 
 /// What an artifact is, detected from its content.

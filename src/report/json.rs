@@ -3,11 +3,14 @@
 //! ```text
 //! {"tool":{"name","version"},"catalogue_version",
 //!  "artifacts":[{"path","kind","sha256","size","verdict","parent"?,
-//!                "findings":[{"requirement","level","verdict","message","location":{"line","column","path","entry"?,"offset"?},"snippet"}]}],
+//!                "findings":[{"requirement","level","verdict","message","location":{"line","column","path","entry"?,"offset"?},"snippet",
+//!                            "kit"?:{"schematron","kind","test","role"?,"id"?,"rule_context","text","source","kit_version"}}]}],
 //!  "summary":{"artifacts","passed","failed","warnings"}}
 //! ```
 //! `verdict` ∈ `pass | fail | warning | info | not_applicable`; `message` is in the `--lang` language
-//! with personal data masked unless `--no-redact`; `location` fields absent when unknown.
+//! with personal data masked unless `--no-redact`; `location` fields absent when unknown. `kit` is present
+//! on the findings of the official ANS kit (`KIT:<schematron>`): the assert as the kit writes it, and
+//! the kit's version (its upstream commit, or `sha256:` and its content hash).
 
 use serde::Serialize;
 
@@ -42,6 +45,8 @@ struct OutFinding<'a> {
     message: String,
     location: &'a Location,
     snippet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kit: Option<crate::model::KitOrigin>,
 }
 
 /// Renders the report as pretty JSON.
@@ -69,6 +74,10 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
                         message: view.message(f),
                         location: &f.location,
                         snippet: view.snippet(f),
+                        kit: f.kit.as_ref().map(|k| crate::model::KitOrigin {
+                            text: view.mask(f, &k.text),
+                            ..(**k).clone()
+                        }),
                     })
                     .collect(),
             })

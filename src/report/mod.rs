@@ -289,6 +289,7 @@ pub(crate) fn sample_report() -> ValidationReport {
             location: loc,
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         };
     let at = |line, column, path: &str| Location {
         line: Some(line),

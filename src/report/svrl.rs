@@ -13,6 +13,12 @@
 //! `location` is the finding's XPath-like path (`/` when the finding is about the whole artifact,
 //! prefixed by the nested entry when there is one). Requirements that did not apply fire no rule.
 //! Texts go through [`View`] (language, masking of personal data).
+//!
+//! A finding of the official ANS kit (`KIT:<schematron>`, with its [`crate::model::KitOrigin`]) is
+//! written as the kit's own SVRL would write it: a `fired-rule` with the rule's context (each time the
+//! context changes), then the `failed-assert` or `successful-report` with the assert's `test`, its `role`
+//! and `id` as the kit writes them (none when it gives none), the node's `location`, and the assert's
+//! own message as `svrl:text`.
 
 use std::fmt::Write;
 
@@ -48,13 +54,32 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
                 continue;
             }
             let role = fs.first().map_or("", |f| f.level.label(view.lang));
-            let _ = writeln!(
-                s,
-                "  <svrl:fired-rule id=\"{}\" context=\"/\" role=\"{}\"/>",
-                esc(id),
-                esc(role)
-            );
+            // The context of the last fired-rule written: "/" for ours, the rule's for the kit's.
+            let mut context: Option<&str> = None;
             for f in fs {
+                let want = f.kit.as_ref().map_or("/", |k| k.rule_context.as_str());
+                if context != Some(want) {
+                    if f.kit.is_some() {
+                        let _ = writeln!(
+                            s,
+                            "  <svrl:fired-rule id=\"{}\" context=\"{}\"/>",
+                            esc(id),
+                            esc(want)
+                        );
+                    } else {
+                        let _ = writeln!(
+                            s,
+                            "  <svrl:fired-rule id=\"{}\" context=\"/\" role=\"{}\"/>",
+                            esc(id),
+                            esc(role)
+                        );
+                    }
+                    context = Some(want);
+                }
+                if let Some(k) = &f.kit {
+                    kit_assert(&mut s, f, k, view);
+                    continue;
+                }
                 let (elem, role) = match f.verdict {
                     Verdict::Fail => ("failed-assert", "error"),
                     Verdict::Warning => ("failed-assert", "warning"),
@@ -73,6 +98,31 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
     }
     s.push_str("</svrl:schematron-output>\n");
     s
+}
+
+/// A failed assert or successful report of the official kit, as the kit writes it.
+fn kit_assert(s: &mut String, f: &Finding, k: &crate::model::KitOrigin, view: &View) {
+    let elem = if k.kind == "successful-report" {
+        "successful-report"
+    } else {
+        "failed-assert"
+    };
+    let mut attrs = format!(
+        "test=\"{}\" location=\"{}\"",
+        esc(&k.test),
+        esc(&location(f))
+    );
+    if let Some(id) = &k.id {
+        let _ = write!(attrs, " id=\"{}\"", esc(id));
+    }
+    if let Some(role) = &k.role {
+        let _ = write!(attrs, " role=\"{}\"", esc(role));
+    }
+    let _ = writeln!(
+        s,
+        "  <svrl:{elem} {attrs}>\n    <svrl:text>{}</svrl:text>\n  </svrl:{elem}>",
+        esc(&view.mask(f, &k.text))
+    );
 }
 
 /// The XPath-like location of a finding: its path, `/` when it has none; prefixed by the nested

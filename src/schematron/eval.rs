@@ -281,6 +281,8 @@ impl<'e> DocRun<'e> {
                         is_error: super::is_error_role(c.role.as_deref()),
                         location: String::new(),
                         line: None,
+                        column: None,
+                        id: c.id.clone(),
                         text,
                         source: c.src.to_string(),
                     },

@@ -2,11 +2,20 @@
 //! the document's `ClinicalDocument/templateId`, then the three generic profiles. XSD validation is the
 //! other half of the procedure (`KIT:XSD`, elsewhere).
 //!
-//! The kit ships no mapping table: it is built at load time from the folder — the file name
-//! `CI-SIS_<VOLET>_<VERSION>.sch` gives volet and version, the `templateId[@root = '…']` tests of its
-//! rules on `ClinicalDocument` give the roots. A document's volet is the one whose roots are all among
-//! the document's templateIds (the most specific when several match); its version is the one named by
-//! the templateId's `extension`, else the oldest.
+//! The kit ships no mapping table (README, "How ANS runs it"): it is built at load time from the folder.
+//! The file name `CI-SIS_<VOLET>_<VERSION>.sch` gives volet and version; the templateId tests of the
+//! schematron (after include and abstract-pattern expansion) give the document model's roots: the
+//! literals of the CI-SIS document-model arc `1.2.250.1.213.1.1.1.*` (section and entry templates are
+//! under `…1.1.2`/`…1.1.3`; IHE and HL7 roots such as the level-1 `1.3.6.1.4.1.19376.1.2.20` are shared
+//! by many volets and identify none), except `1.2.250.1.213.1.1.1.1`, which every French CDA carries.
+//! [`Kit::select_volet`] then follows the document's templateIds from the last one (the most specific
+//! model, the way the kit's examples declare them): see there. `tools/saxon_reference.py` (the
+//! differential test's reference) selects the same way.
+//!
+//! Value sets: every `'….xml'` string literal of a schematron (a `doc()`/`document()` argument, or a
+//! `sch:let` later given to them, as `$path_jdv` of `abstract/dansJeuDeValeurs.sch`) is resolved against
+//! the schematron file run — the base URI of the XSLT the ISO skeleton generates from it, includes and
+//! abstract patterns expanded — and preloaded. The kit's missing files are handled as its README says.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -17,7 +26,7 @@ use sha2::{Digest, Sha256};
 use super::eval::{location, DocRun};
 use super::load::{load_schema, LineIndex};
 use super::model::Schema;
-use super::xpath::{doc_literals, file_uri, Engine, SchemaCtx};
+use super::xpath::{file_uri, xml_literals, Engine, SchemaCtx};
 use super::{cache, KitError, KitOutcome, NotEvaluated};
 use crate::limits::Limits;
 
@@ -29,8 +38,14 @@ pub const PROFILES: [&str; 3] = [
     "profils/CI-SIS_ModelesDeContenusCDA.sch",
     "profils/IHE.sch",
 ];
-/// Roots every French CDA carries (Structuration minimale, HL7 France): they select no volet.
-const GENERIC_ROOTS: [&str; 2] = ["1.2.250.1.213.1.1.1.1", "2.16.840.1.113883.2.8.2.1"];
+/// The CI-SIS arc of document-model templateIds (sections are under `…1.1.2`, entries `…1.1.3`).
+const DOC_ARC: &str = "1.2.250.1.213.1.1.1.";
+/// The generic CI-SIS document template every French CDA carries (Structuration minimale): it selects
+/// no volet.
+const GENERIC_ROOT: &str = "1.2.250.1.213.1.1.1.1";
+/// What the engine reads for a value-set file the kit names but does not ship (and has no substitute
+/// for): an empty document, so the value set is empty, as the reference reads it.
+const MISSING_DOCUMENT: &str = "<dui-conform-missing-value-set/>";
 
 /// One row of the templateId → volet table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,8 +56,13 @@ pub struct VoletEntry {
     pub version: String,
     /// File, relative to the schematron folder.
     pub file: String,
-    /// The `ClinicalDocument/templateId` roots its rules require.
+    /// The document-model roots (arc `1.2.250.1.213.1.1.1.*`, the generic `…1.1.1.1` excepted) its
+    /// templateId tests name, in order of appearance; when no test names one, those its files mention
+    /// (comments and messages included: see [`VoletEntry::roots_from_tests`]).
     pub roots: Vec<String>,
+    /// Whether `roots` come from templateId tests (`false`: from the files' text, a kit quirk such as
+    /// BIO-CR-BIO's commented-out test of `1.2.250.1.213.1.1.1.55`).
+    pub roots_from_tests: bool,
     schema: usize,
 }
 
@@ -53,6 +73,8 @@ pub struct Kit {
     pub dir: PathBuf,
     /// SHA-256 of the kit's schematron and value-set files (names and contents).
     pub hash: String,
+    /// The upstream commit the kit's README names (`ansforge/TestContenuCDA-3-0` at commit …), if any.
+    pub commit: Option<String>,
     /// The templateId → volet table, sorted by volet then version.
     pub volets: Vec<VoletEntry>,
     /// Kit defects found at load time (missing includes and value sets), each once.
@@ -83,23 +105,136 @@ pub fn parse_volet_name(name: &str) -> Option<(String, String)> {
     Some((volet.to_string(), version.to_string()))
 }
 
-/// Literal roots in `templateId[@root = 'X']` / `templateId/@root = 'X'` of a test.
-fn template_roots(test: &str, out: &mut Vec<String>) {
-    let re =
-        regex::Regex::new(r#"templateId\s*(?:\[\s*@root\s*=\s*|/@root\s*=\s*)['"]([0-9.]+)['"]"#)
-            .expect("static regex");
-    for c in re.captures_iter(test) {
-        let r = c[1].to_string();
-        if !GENERIC_ROOTS.contains(&r.as_str()) && !out.contains(&r) {
-            out.push(r);
+/// Whether `oid` is a document-model templateId of the CI-SIS arc (`1.2.250.1.213.1.1.1.N[.M…]`).
+pub fn is_document_model_root(oid: &str) -> bool {
+    oid.strip_prefix(DOC_ARC).is_some_and(|rest| {
+        rest.split('.')
+            .all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// The document-model roots an expression tests: its quoted literals of the CI-SIS document arc, when the
+/// expression reads a `templateId` (a message naming a root, or a code that happens to be an OID, is not
+/// a test of the document's model).
+fn template_roots(expr: &str, out: &mut Vec<String>) {
+    if !expr.contains("templateId") {
+        return;
+    }
+    for lit in super::xpath::string_literals(expr) {
+        if lit != GENERIC_ROOT && is_document_model_root(lit) && !out.iter().any(|r| r == lit) {
+            out.push(lit.to_string());
         }
     }
 }
 
-fn is_document_context(ctx: &str) -> bool {
-    let last = ctx.rsplit('/').next().unwrap_or("");
-    let last = last.split('[').next().unwrap_or("").trim();
-    last.ends_with(":ClinicalDocument") || last == "ClinicalDocument"
+/// Every XPath expression of a schema: globals, rule contexts, rule lets, tests, `sch:value-of`s.
+fn expressions(s: &Schema) -> Vec<&str> {
+    let mut out: Vec<&str> = s.globals().map(|l| l.value.as_str()).collect();
+    for r in s.patterns.iter().flat_map(|p| &p.rules) {
+        out.push(&r.context);
+        out.extend(r.lets.iter().map(|l| l.value.as_str()));
+        for c in &r.checks {
+            out.push(&c.test);
+            for part in &c.message {
+                match part {
+                    super::model::MsgPart::ValueOf(e) => out.push(e),
+                    super::model::MsgPart::Name(Some(e)) => out.push(e),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The commit a kit README names (`… at commit <40 hex digits>`).
+fn readme_commit(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("README.md")).ok()?;
+    let re = regex::Regex::new(r"commit\s+([0-9a-f]{40})\b").expect("static regex");
+    re.captures(&text).map(|c| c[1].to_string())
+}
+
+/// What the engine reads for a value-set file `lit` that schematron `file` names and the kit does not
+/// ship, and the kit defect to report (kit README, "Known defects"), the way the reference
+/// (`tools/saxon_reference.py`, `fix_literal`) handles it:
+/// - a file differing by letter case only exists (CSE-CS8): that file;
+/// - `voc-<OID>-DYNAMIC.xml` (Structuration minimale's ART-DECOR layout, `/*/valueSet/conceptList/
+///   concept/@code`): README: the same value set is the SVS file of `jeuxDeValeurs/` whose `ValueSet/@id`
+///   is the OID: its concepts, rewritten in the layout the expression reads;
+/// - otherwise an empty document: the value set is empty.
+fn missing_value_set(kit_dir: &Path, file: &str, lit: &str, path: &Path) -> (String, String) {
+    if let Some((twin, text)) = case_twin(path) {
+        return (
+            text,
+            format!("{file} reads {lit}, absent: a file differing only by letter case exists ({twin}): read instead"),
+        );
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(oid) = name
+        .strip_prefix("voc-")
+        .and_then(|n| n.strip_suffix("-DYNAMIC.xml"))
+    {
+        if let Some((jdv, text)) = artdecor_substitute(&kit_dir.join("jeuxDeValeurs"), oid) {
+            return (
+                text,
+                format!("{file} reads {lit}, absent: the same value set (OID {oid}) read from jeuxDeValeurs/{jdv}"),
+            );
+        }
+    }
+    (
+        MISSING_DOCUMENT.to_string(),
+        format!("{file} reads {lit}, absent: read as an empty value set"),
+    )
+}
+
+/// The SVS value set of `jdv_dir` whose `ValueSet/@id` is `oid`, as an ART-DECOR `valueSets` document
+/// (`valueSets/valueSet[@id]/conceptList/concept[@code @codeSystem @displayName…]`): (file name, XML).
+fn artdecor_substitute(jdv_dir: &Path, oid: &str) -> Option<(String, String)> {
+    use crate::report::escape_xml as esc;
+    let needle = format!("\"{oid}\"");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(jdv_dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    for p in names {
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        if !text.contains(&needle) {
+            continue;
+        }
+        let text = text.trim_start_matches('\u{feff}');
+        let Ok(doc) = roxmltree::Document::parse(text) else {
+            continue;
+        };
+        const SVS: &str = "urn:ihe:iti:svs:2008";
+        let Some(vs) = doc
+            .descendants()
+            .find(|n| n.has_tag_name((SVS, "ValueSet")) && n.attribute("id") == Some(oid))
+        else {
+            continue;
+        };
+        let mut out = format!("<valueSets><valueSet id=\"{}\"><conceptList>", esc(oid));
+        for c in vs
+            .descendants()
+            .filter(|n| n.has_tag_name((SVS, "Concept")))
+        {
+            out.push_str("<concept");
+            for a in c.attributes().filter(|a| a.namespace().is_none()) {
+                out.push_str(&format!(" {}=\"{}\"", a.name(), esc(a.value())));
+            }
+            out.push_str("/>");
+        }
+        out.push_str("</conceptList></valueSet></valueSets>");
+        let name = p.file_name()?.to_string_lossy().into_owned();
+        return Some((name, out));
+    }
+    None
 }
 
 impl Kit {
@@ -165,38 +300,45 @@ impl Kit {
                 }
             };
             let mut roots = Vec::new();
-            for r in schema.patterns.iter().flat_map(|p| &p.rules) {
-                if is_document_context(&r.context) {
-                    for c in &r.checks {
-                        template_roots(&c.test, &mut roots);
-                    }
-                }
+            for e in expressions(&schema) {
+                template_roots(e, &mut roots);
+            }
+            let roots_from_tests = !roots.is_empty();
+            if !roots_from_tests {
+                // No templateId test names the model (BIO-CR-BIO 2021.01 and 2024.01: the assert is
+                // commented out in Entete_CR-BIO.sch, yet ANS selects the volet by that root, as
+                // expected.json's official verdict on BIO-CR-BIO_2024.01_TSH_1 shows): the roots the
+                // files still write.
+                roots = schema
+                    .mentioned_roots
+                    .iter()
+                    .filter(|r| *r != GENERIC_ROOT && is_document_model_root(r))
+                    .cloned()
+                    .collect();
             }
             volets.push(VoletEntry {
                 volet,
                 version,
                 file: schema.file.clone(),
                 roots,
+                roots_from_tests,
                 schema: schemas.len(),
             });
             schemas.push(schema);
         }
         volets.sort_by(|a, b| (&a.volet, &a.version).cmp(&(&b.volet, &b.version)));
 
-        // Value sets: every literal doc()/document() target, resolved against its schematron file.
+        // Value sets: every `'….xml'` literal, resolved against the schematron file run (the base URI of
+        // the XSLT the skeleton generates: includes and abstract patterns are expanded into it).
+        let kit_dir = sch_root.parent().unwrap_or(Path::new("."));
         let mut preload = Vec::new();
         let mut seen = HashSet::new();
         for s in &schemas {
             defects.extend(s.defects.iter().cloned());
-            let mut exprs: Vec<&str> = s.globals().map(|l| l.value.as_str()).collect();
-            for r in s.patterns.iter().flat_map(|p| &p.rules) {
-                exprs.extend(r.lets.iter().map(|l| l.value.as_str()));
-                exprs.extend(r.checks.iter().map(|c| c.test.as_str()));
-            }
             let dir = s.path.parent().unwrap_or(Path::new("."));
-            for e in exprs {
-                for (recoverable, lit) in doc_literals(e) {
-                    let path = dir.join(&lit);
+            for e in expressions(s) {
+                for lit in xml_literals(e) {
+                    let path = dir.join(lit);
                     let uri = file_uri(&path);
                     if !seen.insert(uri.clone()) {
                         continue;
@@ -204,23 +346,9 @@ impl Kit {
                     match std::fs::read_to_string(&path) {
                         Ok(t) => preload.push((uri, t.trim_start_matches('\u{feff}').to_string())),
                         Err(_) => {
-                            let hint = case_twin(&path)
-                                .map(|t| {
-                                    format!(" (a file differing only by letter case exists: {t})")
-                                })
-                                .unwrap_or_default();
-                            if recoverable {
-                                defects.push(format!(
-                                    "{} reads {lit} with document(), which the kit does not ship{hint}: read as an empty sequence, as Saxon recovers",
-                                    s.file
-                                ));
-                                preload.push((uri, "<dui-conform-missing-document/>".to_string()));
-                            } else {
-                                defects.push(format!(
-                                    "{} reads {lit} with doc(), which the kit does not ship{hint}: the asserts reading it are not evaluated",
-                                    s.file
-                                ));
-                            }
+                            let (text, defect) = missing_value_set(kit_dir, &s.file, lit, &path);
+                            defects.push(defect);
+                            preload.push((uri, text));
                         }
                     }
                 }
@@ -229,6 +357,7 @@ impl Kit {
         let kit = Kit {
             dir: dir.to_path_buf(),
             hash,
+            commit: readme_commit(dir).or_else(|| readme_commit(kit_dir)),
             volets,
             defects,
             schemas,
@@ -273,6 +402,23 @@ impl Kit {
         }
     }
 
+    /// The kit's version as reports name it: the upstream commit its README names, else `sha256:` and
+    /// its content hash.
+    pub fn version(&self) -> String {
+        match &self.commit {
+            Some(c) => c.clone(),
+            None => format!("sha256:{}", self.hash),
+        }
+    }
+
+    /// [`Kit::version`] shortened for messages: `commit 7cd489b39368` or `sha256 e8422f29f27b`.
+    pub fn short_version(&self) -> String {
+        match &self.commit {
+            Some(c) => format!("commit {}", &c[..12.min(c.len())]),
+            None => format!("sha256 {}", &self.hash[..12.min(self.hash.len())]),
+        }
+    }
+
     /// Number of loaded schemas, rules and asserts.
     pub fn counts(&self) -> (usize, usize, usize) {
         let (mut r, mut c) = (0, 0);
@@ -289,37 +435,17 @@ impl Kit {
         self.engine().map(|e| e.borrow().compiled()).unwrap_or(0)
     }
 
-    /// The volet for a document's `ClinicalDocument/templateId`s (root, extension).
+    /// The volet for a document's `ClinicalDocument/templateId`s (root, extension), in document order.
+    ///
+    /// Kit README: root + extension = document model and version; with no or an unknown extension, the
+    /// oldest version. The templateIds are read from the last one (the most specific model: the kit's
+    /// examples declare the generic templates first); a root outside the CI-SIS document arc, the generic
+    /// `…1.1.1.1`, or the parent of another root the document declares (CSE-MDE declares `…1.1.1.5` and
+    /// `…1.1.1.5.4`) selects nothing. Among the volets naming the root, those naming the fewest
+    /// document-model roots win (a volet may test another model's root too); then the version equal to
+    /// the extension, else the oldest (version, then file name).
     pub fn select_volet(&self, template_ids: &[(String, Option<String>)]) -> Option<&VoletEntry> {
-        let roots: HashSet<&str> = template_ids.iter().map(|(r, _)| r.as_str()).collect();
-        let best = self
-            .volets
-            .iter()
-            .filter(|v| !v.roots.is_empty() && v.roots.iter().all(|r| roots.contains(r.as_str())))
-            .map(|v| v.roots.len())
-            .max()?;
-        // Volets with that many roots, all satisfied: one volet, several versions.
-        let cands: Vec<&VoletEntry> = self
-            .volets
-            .iter()
-            .filter(|v| v.roots.len() == best && v.roots.iter().all(|r| roots.contains(r.as_str())))
-            .collect();
-        let volet = &cands.first()?.volet;
-        let versions: Vec<&VoletEntry> = cands
-            .iter()
-            .copied()
-            .filter(|v| &v.volet == volet)
-            .collect();
-        let ext: Vec<&str> = template_ids
-            .iter()
-            .filter(|(r, _)| versions[0].roots.contains(r))
-            .filter_map(|(_, e)| e.as_deref())
-            .collect();
-        versions
-            .iter()
-            .find(|v| ext.contains(&v.version.as_str()))
-            .or_else(|| versions.first())
-            .copied()
+        select(&self.volets, template_ids)
     }
 
     /// The ANS procedure on one document (schematron part).
@@ -412,7 +538,9 @@ impl Kit {
                 }
             }
             if found {
-                a.line = Some(lines.line(n.range().start));
+                let (line, col) = lines.line_col(rox.input_text(), n.range().start);
+                a.line = Some(line);
+                a.column = Some(col);
             }
             out.asserts.push(a);
         }
@@ -429,14 +557,54 @@ impl Kit {
     }
 }
 
-/// A file in the same folder whose name differs from `path`'s by letter case only.
-fn case_twin(path: &Path) -> Option<String> {
+/// [`Kit::select_volet`] over a volet table.
+fn select<'v>(
+    volets: &'v [VoletEntry],
+    template_ids: &[(String, Option<String>)],
+) -> Option<&'v VoletEntry> {
+    for (root, ext) in template_ids.iter().rev() {
+        if root == GENERIC_ROOT || !is_document_model_root(root) {
+            continue;
+        }
+        let child = format!("{root}.");
+        if template_ids.iter().any(|(r, _)| r.starts_with(&child)) {
+            continue;
+        }
+        let cands: Vec<&VoletEntry> = volets
+            .iter()
+            .filter(|v| v.roots.iter().any(|r| r == root))
+            .collect();
+        let Some(fewest) = cands.iter().map(|v| v.roots.len()).min() else {
+            continue;
+        };
+        let by_age =
+            |a: &&&VoletEntry, b: &&&VoletEntry| (&a.version, &a.file).cmp(&(&b.version, &b.file));
+        let cands: Vec<&VoletEntry> = cands
+            .into_iter()
+            .filter(|v| v.roots.len() == fewest)
+            .collect();
+        if let Some(v) = cands
+            .iter()
+            .filter(|v| ext.as_deref() == Some(v.version.as_str()))
+            .min_by(by_age)
+        {
+            return Some(*v);
+        }
+        return cands.iter().min_by(by_age).copied();
+    }
+    None
+}
+
+/// A file in the same folder whose name differs from `path`'s by letter case only: (name, content).
+fn case_twin(path: &Path) -> Option<(String, String)> {
     let name = path.file_name()?.to_string_lossy().to_lowercase();
-    std::fs::read_dir(path.parent()?)
+    let twin = std::fs::read_dir(path.parent()?)
         .ok()?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.to_lowercase() == name)
+        .find(|n| n.to_lowercase() == name)?;
+    let text = std::fs::read_to_string(path.with_file_name(&twin)).ok()?;
+    Some((twin, text.trim_start_matches('\u{feff}').to_string()))
 }
 
 /// The kit's outcome on a CDA as findings of `dui-conform validate`: requirement `KIT:<schematron file
@@ -445,7 +613,8 @@ fn case_twin(path: &Path) -> Option<String> {
 pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
     use crate::model::{Finding, Level, Location, Msg, Verdict};
     let o = kit.check(bytes);
-    let short = &kit.hash[..12.min(kit.hash.len())];
+    let version = kit.version();
+    let short = kit.short_version();
     let name = |f: &str| f.rsplit('/').next().unwrap_or(f).to_string();
     let mut out = Vec::new();
     for a in &o.asserts {
@@ -474,11 +643,23 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
             ),
             location: Location {
                 line: a.line,
+                column: a.column,
                 path: Some(a.location.clone()),
                 ..Location::default()
             },
             snippet: None,
             personal: Vec::new(),
+            kit: Some(Box::new(crate::model::KitOrigin {
+                schematron: a.schematron.clone(),
+                kind: kind.to_string(),
+                test: a.test.clone(),
+                role: a.role.clone(),
+                id: a.id.clone(),
+                rule_context: a.rule_context.clone(),
+                text: a.text.clone(),
+                source: a.source.clone(),
+                kit_version: version.clone(),
+            })),
         });
     }
     let mut by_file: BTreeMap<&str, Vec<&NotEvaluated>> = BTreeMap::new();
@@ -504,6 +685,7 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
             location: Location::default(),
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         });
     }
     for d in &o.defects {
@@ -518,7 +700,182 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
             location: Location::default(),
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(volet: &str, version: &str, roots: &[&str]) -> VoletEntry {
+        VoletEntry {
+            volet: volet.into(),
+            version: version.into(),
+            file: format!("CI-SIS_{volet}_{version}.sch"),
+            roots: roots.iter().map(|r| r.to_string()).collect(),
+            roots_from_tests: true,
+            schema: 0,
+        }
+    }
+
+    const ARC: &str = "1.2.250.1.213.1.1.1";
+
+    /// The document's templateIds: the generic ones every French CDA declares, then `own`.
+    fn tids(own: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+        let mut v = vec![
+            ("2.16.840.1.113883.2.8.2.1".to_string(), None),
+            (GENERIC_ROOT.to_string(), None),
+        ];
+        v.extend(
+            own.iter()
+                .map(|(r, e)| (r.replace("ARC", ARC), e.map(str::to_string))),
+        );
+        v
+    }
+
+    fn table() -> Vec<VoletEntry> {
+        let r = |s: &str| format!("{ARC}.{s}");
+        let (r55, r13, r27, r39, r5, r51) = (r("55"), r("13"), r("27"), r("39"), r("5"), r("5.1"));
+        vec![
+            entry("BIO-CR-BIO", "2021.01", &[r55.as_str()]),
+            entry("BIO-CR-BIO", "2023.01", &[]),
+            entry("BIO-CR-BIO", "2024.01", &[r55.as_str()]),
+            entry("VSM", "2023.01", &[r13.as_str()]),
+            entry("VSM_1.4", "2022.01", &[r13.as_str()]),
+            entry("CANCER-D2LM-FIN", "2022.01", &[r27.as_str()]),
+            entry("EP-MED-DM", "2024.01", &[r27.as_str(), r39.as_str()]),
+            entry("CSE-CS8", "2022.01", &[r51.as_str(), r5.as_str()]),
+            entry("CSE-MDE", "2023.01", &[]),
+            entry("TLM-CR", "2022.01", &[]),
+        ]
+    }
+
+    fn pick(own: &[(&str, Option<&str>)]) -> Option<String> {
+        let t = table();
+        select(&t, &tids(own)).map(|v| format!("{} {}", v.volet, v.version))
+    }
+
+    #[test]
+    fn a_level_1_document_gets_no_volet() {
+        // IHE XDS-SD: shared by every level-1 document, it names no model.
+        assert_eq!(pick(&[("1.3.6.1.4.1.19376.1.2.20", None)]), None);
+        assert_eq!(pick(&[]), None);
+    }
+
+    #[test]
+    fn the_extension_names_the_version_else_the_oldest() {
+        let bio = "ARC.55";
+        assert_eq!(
+            pick(&[("1.3.6.1.4.1.19376.1.3.3", None), (bio, Some("2024.01"))]).as_deref(),
+            Some("BIO-CR-BIO 2024.01")
+        );
+        assert_eq!(pick(&[(bio, None)]).as_deref(), Some("BIO-CR-BIO 2021.01"));
+        assert_eq!(
+            pick(&[(bio, Some("2099.01"))]).as_deref(),
+            Some("BIO-CR-BIO 2021.01")
+        );
+        // VSM 1.4 documents carry extension 201310: the oldest volet naming the root.
+        assert_eq!(
+            pick(&[("ARC.13", Some("201310"))]).as_deref(),
+            Some("VSM_1.4 2022.01")
+        );
+        assert_eq!(
+            pick(&[("ARC.13", Some("2023.01"))]).as_deref(),
+            Some("VSM 2023.01")
+        );
+    }
+
+    #[test]
+    fn the_volet_naming_the_fewest_models_wins() {
+        // EP-MED-DM also names D2LM-FIN's root (a message of the kit says so): D2LM-FIN is D2LM-FIN.
+        assert_eq!(
+            pick(&[("ARC.27", None)]).as_deref(),
+            Some("CANCER-D2LM-FIN 2022.01")
+        );
+        assert_eq!(
+            pick(&[("ARC.39", Some("2024.01"))]).as_deref(),
+            Some("EP-MED-DM 2024.01")
+        );
+    }
+
+    #[test]
+    fn a_parent_model_selects_nothing() {
+        // CSE-MDE declares …1.1.1.5 (CSE) and …1.1.1.5.4; no schematron names …5.4: no volet, and not
+        // the CS8 volet through the parent root.
+        assert_eq!(pick(&[("ARC.5", None), ("ARC.5.4", Some("2023.01"))]), None);
+        assert_eq!(
+            pick(&[("ARC.5", None), ("ARC.5.1", Some("2022.01"))]).as_deref(),
+            Some("CSE-CS8 2022.01")
+        );
+    }
+
+    #[test]
+    fn document_model_roots_are_whole_oids_of_the_arc() {
+        assert!(is_document_model_root("1.2.250.1.213.1.1.1.55"));
+        assert!(is_document_model_root("1.2.250.1.213.1.1.1.2.1.1"));
+        assert!(!is_document_model_root("1.2.250.1.213.1.1.1."));
+        assert!(!is_document_model_root("1.2.250.1.213.1.1.1.5a"));
+        assert!(!is_document_model_root("1.2.250.1.213.1.1.2.37"));
+        let mut roots = Vec::new();
+        template_roots(
+            "cda:templateId[@root='1.2.250.1.213.1.1.1.22'] and cda:templateId[@root = \"1.2.250.1.213.1.1.1.1\"]",
+            &mut roots,
+        );
+        // A code compared without reading a templateId names no model.
+        template_roots("@code = '1.2.250.1.213.1.1.1.30'", &mut roots);
+        assert_eq!(roots, vec!["1.2.250.1.213.1.1.1.22".to_string()]);
+    }
+
+    #[test]
+    fn missing_value_sets_are_handled_as_the_kit_readme_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sch, jdv) = (
+            dir.path().join("schematrons"),
+            dir.path().join("jeuxDeValeurs"),
+        );
+        std::fs::create_dir_all(sch.join("include")).unwrap();
+        std::fs::create_dir_all(&jdv).unwrap();
+        std::fs::write(
+            jdv.join("JDV_J07_XdsTypeCode_CISIS.xml"),
+            r#"<RetrieveValueSetResponse xmlns="urn:ihe:iti:svs:2008"><ValueSet id="1.2.250.1.213.1.1.5.471"><ConceptList><Concept code="11488-4" codeSystem="2.16.840.1.113883.6.1" displayName="CR &amp; co"/></ConceptList></ValueSet></RetrieveValueSetResponse>"#,
+        )
+        .unwrap();
+        std::fs::write(jdv.join("JDV_Twin_CISIS.xml"), "<twin/>").unwrap();
+        // voc-<OID>-DYNAMIC.xml → the SVS value set with that OID, in the ART-DECOR layout.
+        let (text, defect) = missing_value_set(
+            dir.path(),
+            "s.sch",
+            "include/voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml",
+            &sch.join("include/voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml"),
+        );
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let codes: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("concept"))
+            .map(|n| (n.attribute("code"), n.attribute("displayName")))
+            .collect();
+        assert_eq!(codes, vec![(Some("11488-4"), Some("CR & co"))]);
+        assert!(defect.contains("JDV_J07_XdsTypeCode_CISIS.xml"), "{defect}");
+        // A letter-case twin is read instead.
+        let (text, defect) = missing_value_set(
+            dir.path(),
+            "s.sch",
+            "../jeuxDeValeurs/JDV_TWIN_CISIS.xml",
+            &jdv.join("JDV_TWIN_CISIS.xml"),
+        );
+        assert_eq!(text, "<twin/>");
+        assert!(defect.contains("letter case"), "{defect}");
+        // Otherwise an empty value set.
+        let (text, defect) = missing_value_set(
+            dir.path(),
+            "s.sch",
+            "../jeuxDeValeurs/JDV_Absent.xml",
+            &jdv.join("JDV_Absent.xml"),
+        );
+        assert_eq!(text, MISSING_DOCUMENT);
+        assert!(defect.contains("empty value set"), "{defect}");
+    }
 }

@@ -65,18 +65,66 @@ impl LineIndex {
     pub fn line(&self, pos: usize) -> u32 {
         u32::try_from(self.0.partition_point(|&s| s <= pos)).unwrap_or(u32::MAX)
     }
+    /// 1-based line and column (in characters) of byte offset `pos` of `text` (the indexed text).
+    pub fn line_col(&self, text: &str, pos: usize) -> (u32, u32) {
+        let n = self.0.partition_point(|&s| s <= pos);
+        let start = self.0[n.saturating_sub(1)];
+        let col = text
+            .get(start..pos.min(text.len()))
+            .map_or(0, |t| t.chars().count());
+        (
+            u32::try_from(n).unwrap_or(u32::MAX),
+            u32::try_from(col + 1).unwrap_or(u32::MAX),
+        )
+    }
 }
 
 struct Loader<'k> {
     root: &'k Path,
     defects: Vec<String>,
+    mentioned_roots: Vec<String>,
 }
 
+/// The CI-SIS document-model OIDs written in `text` (arc `1.2.250.1.213.1.1.1`, whole OIDs only).
+fn document_model_oids(text: &str, out: &mut Vec<String>) {
+    const ARC: &str = "1.2.250.1.213.1.1.1.";
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(p) = text[from..].find(ARC) {
+        let start = from + p;
+        from = start + ARC.len();
+        if start > 0 && (b[start - 1].is_ascii_digit() || b[start - 1] == b'.') {
+            continue;
+        }
+        let mut end = from;
+        while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'.') {
+            end += 1;
+        }
+        let oid = text[start..end].trim_end_matches('.');
+        if oid.len() > ARC.len() && !out.iter().any(|o| o == oid) {
+            out.push(oid.to_string());
+        }
+        from = end;
+    }
+}
+
+/// `p` relative to the kit's schematron folder, `..` resolved lexically (`profils/../abstract/x.sch` →
+/// `abstract/x.sch`): the file a location names.
 fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/")
+    let Ok(p) = p.strip_prefix(root) else {
+        return p.to_string_lossy().replace('\\', "/");
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir if parts.last().is_some_and(|l| l != "..") => {
+                parts.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    parts.join("/")
 }
 
 /// Percent-decodes an href (`%20` → space); invalid escapes are kept as written.
@@ -136,6 +184,7 @@ impl Loader<'_> {
         )
         .map_err(|e| format!("{}: {e}", rel(self.root, path)))?;
         let file = rel(self.root, path);
+        document_model_oids(text, &mut self.mentioned_roots);
         let lines = LineIndex::new(text);
         Ok(self.convert(doc.root_element(), &lines, path, &file, depth))
     }
@@ -383,6 +432,7 @@ pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
     let mut loader = Loader {
         root,
         defects: Vec::new(),
+        mentioned_roots: Vec::new(),
     };
     let tree = loader
         .read(path, 0)
@@ -452,5 +502,38 @@ pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
         lets,
         patterns: out,
         defects,
+        mentioned_roots: loader.mentioned_roots,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_model_oids_are_read_whole_from_the_text() {
+        let mut out = Vec::new();
+        document_model_oids(
+            "<!-- <assert test=\"cda:templateId[@root='1.2.250.1.213.1.1.1.55']\"> --> 11.2.250.1.213.1.1.1.3 \
+             (1.2.250.1.213.1.1.1.5.4). 1.2.250.1.213.1.1.1.55",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec!["1.2.250.1.213.1.1.1.55", "1.2.250.1.213.1.1.1.5.4"]
+        );
+    }
+
+    #[test]
+    fn file_names_are_relative_to_the_kit_and_normalised() {
+        let root = Path::new("/kit/schematrons");
+        assert_eq!(
+            rel(
+                root,
+                Path::new("/kit/schematrons/profils/../abstract/x.sch")
+            ),
+            "abstract/x.sch"
+        );
+        assert_eq!(rel(root, Path::new("/elsewhere/y.sch")), "/elsewhere/y.sch");
+    }
 }

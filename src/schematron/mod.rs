@@ -73,8 +73,12 @@ pub struct KitAssert {
     pub is_error: bool,
     /// XPath of the node, SVRL style.
     pub location: String,
-    /// Line of the node in the document.
+    /// Line of the node in the document (its start tag; an attribute's element for an attribute).
     pub line: Option<u32>,
+    /// Column (1-based, in characters) of the node's start tag.
+    pub column: Option<u32>,
+    /// The assert's `id`, if any.
+    pub id: Option<String>,
     /// The assert's message, whitespace-normalised.
     pub text: String,
     /// Where the assert is in the kit (`file:line`).

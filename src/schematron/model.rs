@@ -102,6 +102,10 @@ pub struct Schema {
     pub patterns: Vec<Pattern>,
     /// Problems met while loading (missing include…), reported as kit defects.
     pub defects: Vec<String>,
+    /// CI-SIS document-model OIDs (`1.2.250.1.213.1.1.1.*`) written anywhere in the file and the files it
+    /// includes, comments and messages too, in order: where the volet table looks for a volet's root when
+    /// no templateId test names one (BIO-CR-BIO's test is commented out).
+    pub mentioned_roots: Vec<String>,
 }
 
 impl Schema {

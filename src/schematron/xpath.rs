@@ -2,11 +2,13 @@
 //!
 //! - Each distinct expression of a schema is compiled once ([`Engine::compile`] memoises by schema and
 //!   text); the variables it declares are the `$names` it references that it does not bind itself.
-//! - `document(…)` (XSLT) is read as `doc(…)`; every value-set file a literal `doc`/`document` call names is
+//! - `document(…)` (XSLT) is read as `doc(…)`; every value-set file a `'….xml'` literal of the schematron
+//!   names ([`xml_literals`]: a `doc()` argument, or a `sch:let` later given to `document()`) is
 //!   preloaded in xee's document store under its `file:` URI, the static base URI being the schematron
-//!   file, so nothing is read from disk while documents are checked. A file the kit does not ship is
-//!   preloaded as an empty document (Saxon's recovery for XSLT 2.0 `document()`: an empty sequence) and
-//!   reported once as a kit defect.
+//!   file run (includes and abstract patterns expanded into it, as the skeleton's generated XSLT), so
+//!   `doc($path_jdv)` resolves as in Saxon and nothing is read from disk while documents are checked.
+//!   A file the kit does not ship is preloaded as its README says (see [`super::kit`]), reported once as
+//!   a kit defect.
 //! - Three xee 0.1.5 defects, each with a unit test below:
 //!   (a) `normalize-space()` without argument raises XPTY0004: rewritten to `normalize-space(.)` before
 //!   compilation ([`rewrite`]);
@@ -160,29 +162,38 @@ pub fn file_uri(path: &Path) -> String {
     s
 }
 
-/// The file paths of the literal `doc('…')`/`document('…')` calls of an expression, with whether the
-/// call is XSLT's `document()` (whose failure Saxon recovers from with an empty sequence) rather than
-/// `doc()` (a dynamic error, FODC0002).
-pub fn doc_literals(expr: &str) -> Vec<(bool, String)> {
+/// The string literals of an expression, in order (`'it''s'` doubled quotes kept as written).
+pub fn string_literals(expr: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    for pat in ["doc(", "document("] {
-        let mut from = 0;
-        while let Some(p) = expr[from..].find(pat) {
-            let start = from + p + pat.len();
-            from = start;
-            let rest = expr[start..].trim_start();
-            let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') else {
-                continue;
-            };
-            let boundary = from - pat.len() == 0
-                || !expr[..from - pat.len()]
-                    .ends_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == ':');
-            if let Some(end) = rest[1..].find(q).filter(|_| boundary) {
-                out.push((pat == "document(", rest[1..1 + end].to_string()));
+    let mut rest = expr;
+    while let Some(p) = rest.find(['\'', '"']) {
+        let q = &rest[p..=p];
+        let body = &rest[p + 1..];
+        match body.find(q) {
+            Some(end) => {
+                out.push(&body[..end]);
+                rest = &body[end + 1..];
             }
+            None => break,
         }
     }
     out
+}
+
+/// The value-set file paths an expression names: its string literals ending in `.xml` with no
+/// whitespace and no URI scheme (`doc('include/voc-….xml')`, or `'../../jeuxDeValeurs/JDV_….xml'` in a
+/// `sch:let` later given to `document()`), as the reference resolves them (`XML_LITERAL` of
+/// `tools/saxon_reference.py`).
+pub fn xml_literals(expr: &str) -> Vec<&str> {
+    string_literals(expr)
+        .into_iter()
+        .filter(|l| {
+            l.len() > 4
+                && l.ends_with(".xml")
+                && !l.contains("://")
+                && !l.contains(char::is_whitespace)
+        })
+        .collect()
 }
 
 /// Static information of one schema for compilation.
@@ -491,11 +502,12 @@ mod tests {
             "file:///k/b%20c/x.xml"
         );
         assert_eq!(
-            doc_literals("document('../j/a.xml')/x and doc(\"b.xml\")"),
-            vec![
-                (false, "b.xml".to_string()),
-                (true, "../j/a.xml".to_string())
-            ]
+            xml_literals("document('../j/a.xml')/x and doc(\"b.xml\") and 'a b.xml' = \"it's\""),
+            vec!["../j/a.xml", "b.xml"]
+        );
+        assert_eq!(
+            string_literals("concat('a\"', \"b'\", 'c')"),
+            vec!["a\"", "b'", "c"]
         );
     }
 }

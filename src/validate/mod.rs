@@ -303,6 +303,7 @@ fn unsupported(
             location: Location::default(),
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         }],
     );
     // Not validated is not conformant: the artifact is counted apart, never as passed.

@@ -311,6 +311,7 @@ fn nested_document(
             location: Location::default(),
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         };
         return (
             vec![super::result(

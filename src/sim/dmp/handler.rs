@@ -646,6 +646,7 @@ impl Handler {
             location: Default::default(),
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         };
         let all = [f];
         if let Err(e) = self.evidence.store(
@@ -700,6 +701,7 @@ impl Handler {
             location: Default::default(),
             snippet: None,
             personal: Vec::new(),
+            kit: None,
         };
         let _ = self.findings.append("dmp", "", &[f]);
     }
