@@ -130,7 +130,7 @@ pub fn is_error_role(role: Option<&str>) -> bool {
 /// a schema the kit cannot provide (missing or broken file: the kit's fault) is one warning, never a pass.
 #[cfg(feature = "xsd")]
 pub fn xsd_findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
-    let short = &kit.hash[..12.min(kit.hash.len())];
+    let short = kit.short_version();
     match xsd::validate_xsd(bytes, &kit.dir.join(xsd::KIT_XSD)) {
         Ok(errors) => errors
             .into_iter()
@@ -164,7 +164,7 @@ pub fn xsd_findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
 /// warning (neither pass nor fail), so that a kit verdict is never mistaken for the complete one.
 #[cfg(not(feature = "xsd"))]
 pub fn xsd_findings(kit: &Kit, _bytes: &[u8]) -> Vec<crate::model::Finding> {
-    let short = &kit.hash[..12.min(kit.hash.len())];
+    let short = kit.short_version();
     vec![xsd_finding(
         crate::model::Verdict::Warning,
         crate::model::Msg::new(
@@ -199,5 +199,6 @@ fn xsd_finding(
         },
         snippet: None,
         personal: Vec::new(),
+        kit: None,
     }
 }
