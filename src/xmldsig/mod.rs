@@ -144,6 +144,12 @@ impl DsigError {
             DsigError::Base64(what) => format!("{what} n'est pas du base64 valide"),
             DsigError::Certificate(e) => format!("X509Certificate illisible : {e}"),
             DsigError::Untrusted(e) => {
+                let e = match e.as_str() {
+                    UNKNOWN_ISSUER => "non émis par une AC configurée (émetteur inconnu)",
+                    EXPIRED => "certificat expiré",
+                    NOT_YET_VALID => "certificat pas encore valide",
+                    other => other,
+                };
                 format!("le certificat de signature n'est pas de confiance : {e}")
             }
             DsigError::NoTrust => "aucune AC configurée pour vérifier les signatures XML (configuration du harnais)".into(),
@@ -161,6 +167,10 @@ impl DsigError {
         matches!(self, DsigError::NoTrust)
     }
 }
+
+const UNKNOWN_ISSUER: &str = "not issued by a configured CA (unknown issuer)";
+const EXPIRED: &str = "certificate expired";
+const NOT_YET_VALID: &str = "certificate not valid yet";
 
 /// The trust anchors (CA certificates) signatures are checked against: the test CA in scenarios, the
 /// IGC-Santé chain in production (DMP-VIHF-013).
@@ -210,11 +220,9 @@ impl Trust {
         .map(|_| ())
         .map_err(|e| {
             DsigError::Untrusted(match e {
-                webpki::Error::UnknownIssuer => {
-                    "not issued by a configured CA (unknown issuer)".to_string()
-                }
-                webpki::Error::CertExpired { .. } => "certificate expired".to_string(),
-                webpki::Error::CertNotValidYet { .. } => "certificate not valid yet".to_string(),
+                webpki::Error::UnknownIssuer => UNKNOWN_ISSUER.to_string(),
+                webpki::Error::CertExpired { .. } => EXPIRED.to_string(),
+                webpki::Error::CertNotValidYet { .. } => NOT_YET_VALID.to_string(),
                 other => format!("{other:?}"),
             })
         })
