@@ -95,9 +95,11 @@ pub fn trust_fixture_ca(pki_dir: &Path) {
 /// Re-signs a request derived from the fixture (see [`fresh`]); unchanged when its VIHF is unsigned.
 pub fn resign(b: &[u8]) -> Vec<u8> {
     let s = String::from_utf8_lossy(b);
-    let vihf_signed = s
-        .find("<saml2:Assertion")
-        .is_some_and(|a| s[a..].find("<ds:Signature").is_some_and(|i| s[a..].find("</saml2:Assertion>").is_some_and(|e| i < e)));
+    let vihf_signed = s.find("<saml2:Assertion").is_some_and(|a| {
+        s[a..]
+            .find("<ds:Signature")
+            .is_some_and(|i| s[a..].find("</saml2:Assertion>").is_some_and(|e| i < e))
+    });
     if !vihf_signed {
         return b.to_vec();
     }
@@ -167,7 +169,7 @@ pub fn variant(n: u64, pad: usize) -> (Vec<u8>, String) {
 }
 
 /// The CDA part's bytes as the server reads them.
-fn cda_part(b: &[u8]) -> Vec<u8> {
+pub fn cda_part(b: &[u8]) -> Vec<u8> {
     let limits = dui_conform::limits::Limits::default();
     let mut cap = format!("Content-Type: {MTOM_CT}\r\n\r\n").into_bytes();
     cap.extend_from_slice(b);
@@ -415,7 +417,11 @@ fn the_valid_fixture_is_accepted_and_findings_have_no_failure() {
         d.findings()
     );
     // The signatures were verified (a failure above would have said otherwise), not just looked at.
-    assert!(!d.findings().contains("NOT cryptographically"), "{}", d.findings());
+    assert!(
+        !d.findings().contains("NOT cryptographically"),
+        "{}",
+        d.findings()
+    );
     // A second deposit of the same uniqueId is a duplicate.
     let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
     assert!(body.contains("XDSDuplicateUniqueIdInRegistry"), "{body}");
@@ -1050,7 +1056,9 @@ fn invalid_signatures_are_refused_with_a_precise_finding() {
         ),
         (
             "tampered_document",
-            with_cda(fx.as_bytes(), |c| c.replacen("</ClinicalDocument>", "<!-- x --></ClinicalDocument>", 1)),
+            with_cda(fx.as_bytes(), |c| {
+                c.replacen("</ClinicalDocument>", "<!-- x --></ClinicalDocument>", 1)
+            }),
             "XDSRegistryMetadataError",
         ),
         (
@@ -1062,7 +1070,12 @@ fn invalid_signatures_are_refused_with_a_precise_finding() {
             // The forged assertion as the VIHF (read by the checks), carrying the genuine signature; the
             // genuine signed assertion hidden elsewhere in the header: two elements with the signed ID.
             "wrapping_duplicate_id",
-            fx.replacen(&assertion, &format!("{forged}<wsse:Hidden>{assertion}</wsse:Hidden>"), 1).into_bytes(),
+            fx.replacen(
+                &assertion,
+                &format!("{forged}<wsse:Hidden>{assertion}</wsse:Hidden>"),
+                1,
+            )
+            .into_bytes(),
             "wsse:FailedAuthentication",
         ),
         (
@@ -1075,7 +1088,9 @@ fn invalid_signatures_are_refused_with_a_precise_finding() {
                     "{}<wsse:Hidden>{}</wsse:Hidden>",
                     forged.replacen(&format!("ID=\"_vihf-{FIXTURE_UUID}\""), "ID=\"_forged\"", 1),
                     assertion.replacen(
-                        &assertion[assertion.find("<ds:Signature").expect("sig")..assertion.find("</ds:Signature>").expect("sig") + "</ds:Signature>".len()],
+                        &assertion[assertion.find("<ds:Signature").expect("sig")
+                            ..assertion.find("</ds:Signature>").expect("sig")
+                                + "</ds:Signature>".len()],
                         "",
                         1
                     )
@@ -1090,14 +1105,21 @@ fn invalid_signatures_are_refused_with_a_precise_finding() {
     for (name, body, refusal) in &cases {
         let d = Direct::new(false);
         let (_, answer) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, body.clone());
-        assert!(answer.contains(refusal), "{name}: expected {refusal} in\n{answer}\n{}", d.findings());
+        assert!(
+            answer.contains(refusal),
+            "{name}: expected {refusal} in\n{answer}\n{}",
+            d.findings()
+        );
         let found: Vec<serde_json::Value> = d
             .findings()
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter(|f| {
                 f["verdict"] == "fail"
-                    && matches!(f["requirement"].as_str(), Some("DMP-VIHF-013" | "DMP-TX-016"))
+                    && matches!(
+                        f["requirement"].as_str(),
+                        Some("DMP-VIHF-013" | "DMP-TX-016")
+                    )
             })
             .map(|f| serde_json::json!({"requirement": f["requirement"], "message": f["message"]}))
             .collect();
@@ -1109,7 +1131,10 @@ fn invalid_signatures_are_refused_with_a_precise_finding() {
         let sig_failed = fails(&d.findings(), "DMP-VIHF-013") || fails(&d.findings(), "DMP-TX-016");
         assert!(sig_failed, "{name}: {}", d.findings());
         if !name.starts_with("wrapping") {
-            assert!(answer.contains("ResponseStatusType:Success"), "{name} with --unsigned-ok:\n{answer}");
+            assert!(
+                answer.contains("ResponseStatusType:Success"),
+                "{name} with --unsigned-ok:\n{answer}"
+            );
         }
     }
     insta::assert_json_snapshot!("invalid_signatures", snap);

@@ -13,6 +13,8 @@ use crate::dmp::{fixture, have};
 use crate::util::root;
 
 const ASSERTION_ID_ATTR: &str = "urn:oasis:names:tc:SAML:2.0:assertion:Assertion";
+/// The fixture SubmissionSet uniqueId.
+const SS_UID: &str = "1.2.250.1.213.4.99.3.20260315093000";
 
 fn fx(name: &str) -> std::path::PathBuf {
     root().join("fixtures/dmp").join(name)
@@ -28,16 +30,25 @@ fn fixture_parts() -> (String, String) {
     let s = String::from_utf8(fixture()).expect("utf-8");
     let a = s.find("<?xml").expect("root");
     let b = s.find("</soap:Envelope>").expect("end") + "</soap:Envelope>".len();
-    let x = s.find("<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Id=").expect("xades");
+    let x = s
+        .find("<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Id=")
+        .expect("xades");
     let y = s[x..].find("</ds:Signature>").expect("end") + x + "</ds:Signature>".len();
     (s[a..b].to_string(), s[x..y].to_string())
 }
 
 fn xmlsec(args: &[&str]) -> (bool, String) {
-    let out = Command::new("xmlsec1").args(args).output().expect("xmlsec1");
+    let out = Command::new("xmlsec1")
+        .args(args)
+        .output()
+        .expect("xmlsec1");
     (
         out.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
@@ -52,7 +63,14 @@ fn xmlsec1_verifies_the_signatures_of_our_signer() {
     let ca = ca.to_str().expect("path");
     let e = dir.path().join("env.xml");
     std::fs::write(&e, &env).expect("write");
-    let (ok, out) = xmlsec(&["--verify", "--trusted-pem", ca, "--id-attr:ID", ASSERTION_ID_ATTR, e.to_str().expect("p")]);
+    let (ok, out) = xmlsec(&[
+        "--verify",
+        "--trusted-pem",
+        ca,
+        "--id-attr:ID",
+        ASSERTION_ID_ATTR,
+        e.to_str().expect("p"),
+    ]);
     assert!(ok, "xmlsec1 refuses our VIHF signature:\n{out}");
     let x = dir.path().join("xades.xml");
     std::fs::write(&x, &xades).expect("write");
@@ -73,7 +91,14 @@ fn xmlsec1_verifies_the_signatures_of_our_signer() {
     assert!(ok, "xmlsec1 refuses our XAdES signature:\n{out}");
     // And xmlsec1 does refuse a changed assertion (the test can fail).
     std::fs::write(&e, env.replace(">DURAND Paul<", ">DURAND Paule<")).expect("write");
-    let (ok, _) = xmlsec(&["--verify", "--trusted-pem", ca, "--id-attr:ID", ASSERTION_ID_ATTR, e.to_str().expect("p")]);
+    let (ok, _) = xmlsec(&[
+        "--verify",
+        "--trusted-pem",
+        ca,
+        "--id-attr:ID",
+        ASSERTION_ID_ATTR,
+        e.to_str().expect("p"),
+    ]);
     assert!(!ok, "xmlsec1 accepted a modified assertion");
 }
 
@@ -86,11 +111,33 @@ fn template(c14n: &str, transform: &str) -> String {
         let b = s[a..].find(close).expect(close) + a + close.len();
         format!("{}{}{}", &s[..a], with, &s[b..])
     };
-    let t = re(&env, "<ds:DigestValue>", "</ds:DigestValue>", "<ds:DigestValue></ds:DigestValue>");
-    let t = re(&t, "<ds:SignatureValue>", "</ds:SignatureValue>", "<ds:SignatureValue></ds:SignatureValue>");
-    let t = re(&t, "<ds:KeyInfo>", "</ds:KeyInfo>", "<ds:KeyInfo><ds:X509Data/></ds:KeyInfo>");
-    let t = re(&t, "<ds:CanonicalizationMethod", "/>", &format!("<ds:CanonicalizationMethod Algorithm=\"{c14n}\"/>"));
-    let a = t.find("<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>").expect("transform");
+    let t = re(
+        &env,
+        "<ds:DigestValue>",
+        "</ds:DigestValue>",
+        "<ds:DigestValue></ds:DigestValue>",
+    );
+    let t = re(
+        &t,
+        "<ds:SignatureValue>",
+        "</ds:SignatureValue>",
+        "<ds:SignatureValue></ds:SignatureValue>",
+    );
+    let t = re(
+        &t,
+        "<ds:KeyInfo>",
+        "</ds:KeyInfo>",
+        "<ds:KeyInfo><ds:X509Data/></ds:KeyInfo>",
+    );
+    let t = re(
+        &t,
+        "<ds:CanonicalizationMethod",
+        "/>",
+        &format!("<ds:CanonicalizationMethod Algorithm=\"{c14n}\"/>"),
+    );
+    let a = t
+        .find("<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>")
+        .expect("transform");
     let len = "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>".len();
     format!("{}{}{}", &t[..a], transform, &t[a + len..])
 }
@@ -107,7 +154,11 @@ fn check(xml: &str) -> Result<(), DsigError> {
         .expect("signature");
     let v = xmldsig::verify(sig, &NoExternal, &trust(), UnixTime::now())?;
     assert_eq!(v.targets.len(), 1);
-    assert_eq!(v.targets[0].1, Some(a.id()), "the reference designates the assertion");
+    assert_eq!(
+        v.targets[0].1,
+        Some(a.id()),
+        "the reference designates the assertion"
+    );
     Ok(())
 }
 
@@ -152,7 +203,9 @@ fn our_verifier_accepts_what_xmlsec1_signed_and_rejects_a_one_byte_change() {
         ]);
         assert!(ok, "xmlsec1 --sign ({c14n}, {transform}):\n{out}");
         let signed = std::fs::read_to_string(&s).expect("signed");
-        check(&signed).unwrap_or_else(|e| panic!("{c14n} / {transform}: our verifier refuses xmlsec1's signature: {e}"));
+        check(&signed).unwrap_or_else(|e| {
+            panic!("{c14n} / {transform}: our verifier refuses xmlsec1's signature: {e}")
+        });
         // One byte of the signed content changed.
         let i = signed.find(">DURAND Paul<").expect("subject-id") + 1;
         let mut b = signed.clone().into_bytes();
@@ -163,4 +216,41 @@ fn our_verifier_accepts_what_xmlsec1_signed_and_rejects_a_one_byte_change() {
             "{c14n}: a one-byte change went unnoticed"
         );
     }
+}
+
+/// Cost of one verification of the fixture's signatures (VIHF envelope parse + verify, XAdES parse +
+/// verify with the manifest digest of the 20 KB CDA), for the load goal. Prints µs per request.
+/// `cargo test --release --test tests -- --ignored xmldsig::verification_cost --nocapture`
+#[test]
+#[ignore]
+fn verification_cost() {
+    let (env, xades) = fixture_parts();
+    let cda = crate::dmp::cda_part(&fixture());
+    let cda = cda.as_slice();
+    let t = trust();
+    let n = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let d = roxmltree::Document::parse(&env).expect("xml");
+        let sig = d
+            .descendants()
+            .find(|x| x.tag_name().name() == "Signature")
+            .expect("sig");
+        xmldsig::verify(sig, &NoExternal, &t, UnixTime::now()).expect("vihf");
+    }
+    let vihf = start.elapsed() / n;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let d = roxmltree::Document::parse(&xades).expect("xml");
+        let docs = [xmldsig::dsg::SignedDoc {
+            unique_id: "1.2.250.1.213.4.99.1.20260315101500.2",
+            bytes: cda,
+        }];
+        xmldsig::dsg::verify_detached(&d, SS_UID, &docs, &t, UnixTime::now()).expect("xades");
+    }
+    let x = start.elapsed() / n;
+    eprintln!(
+        "VIHF verify: {vihf:?}/request; XAdES verify: {x:?}/request; total {:?}",
+        vihf + x
+    );
 }

@@ -1025,7 +1025,12 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
             }
             if !bad {
                 // The verification on the received envelope (XMLDSig §3.2 core validation).
-                match xmldsig::verify(sig, &xmldsig::NoExternal, &w.state.signature_trust, w.state.now()) {
+                match xmldsig::verify(
+                    sig,
+                    &xmldsig::NoExternal,
+                    &w.state.signature_trust,
+                    w.state.now(),
+                ) {
                     Err(e) => {
                         let whose = if e.is_config() { "" } else { " (DUI)" };
                         sink.violation(
@@ -1644,7 +1649,11 @@ pub fn check_xades(
     let ss_uid = sub
         .submission_sets()
         .first()
-        .and_then(|s| s.identified(fxds::uuid::SS_UNIQUE_ID).first().and_then(|x| x.value))
+        .and_then(|s| {
+            s.identified(fxds::uuid::SS_UNIQUE_ID)
+                .first()
+                .and_then(|x| x.value)
+        })
         .unwrap_or("");
     let mut signed = Vec::new();
     for e in sub.entries.iter().filter(|e| e.id != Some(sig_id)) {
@@ -1682,7 +1691,8 @@ pub fn check_xades(
             return;
         }
     };
-    match xmldsig::dsg::verify_detached(&doc, ss_uid, &signed, &state.signature_trust, state.now()) {
+    match xmldsig::dsg::verify_detached(&doc, ss_uid, &signed, &state.signature_trust, state.now())
+    {
         Ok(_) => {}
         Err(e) => {
             let whose = if matches!(&e, xmldsig::dsg::DsgError::Dsig(d) if d.is_config()) {

@@ -54,7 +54,13 @@ impl Method {
             prefix_list
                 .unwrap_or("")
                 .split_ascii_whitespace()
-                .map(|p| if p == "#default" { String::new() } else { p.to_string() })
+                .map(|p| {
+                    if p == "#default" {
+                        String::new()
+                    } else {
+                        p.to_string()
+                    }
+                })
                 .collect()
         };
         match alg {
@@ -429,6 +435,9 @@ mod tests {
             },
             &EXC,
         );
-        assert_eq!(String::from_utf8(out).expect("utf-8"), r#"<a ID="k">  <b></b></a>"#);
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            r#"<a ID="k">  <b></b></a>"#
+        );
     }
 }

@@ -85,7 +85,8 @@ pub fn sign_detached(input: &DsgInput<'_>, key: &SigningKey) -> Result<Vec<u8>, 
         manifest.push_str(&reference(&urn_of(d.unique_id), None, &[], &h));
     }
     manifest.push_str("</ds:Manifest>");
-    let cert_digest = super::digest(super::alg::SHA256, key.certificate()).map_err(|_| SignError::Rsa)?;
+    let cert_digest =
+        super::digest(super::alg::SHA256, key.certificate()).map_err(|_| SignError::Rsa)?;
     let props = format!(
         "<xades:SignedProperties xmlns:xades=\"{NS_XADES132}\" xmlns:ds=\"{NS_DS}\" Id=\"{props_id}\"><xades:SignedSignatureProperties><xades:SigningTime>{}</xades:SigningTime><xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm=\"{}\"/><ds:DigestValue>{}</ds:DigestValue></xades:CertDigest></xades:Cert></xades:SigningCertificate></xades:SignedSignatureProperties><xades:SignedDataObjectProperties><xades:CommitmentTypeIndication><xades:CommitmentTypeId><xades:Identifier>urn:oid:{PURPOSE_SOURCE}</xades:Identifier></xades:CommitmentTypeId><xades:AllSignedDataObjects/></xades:CommitmentTypeIndication></xades:SignedDataObjectProperties></xades:SignedProperties>",
         input.signing_time,
@@ -232,7 +233,9 @@ pub fn verify_detached(
     let mut covered = Vec::new();
     let is_ss = |uri: &str| uri == ss_urn || uri == submission_set_unique_id;
     if !ds_children(manifest, "Reference").any(|r| is_ss(r.attribute("URI").unwrap_or(""))) {
-        return Err(DsgError::NoSubmissionSet(submission_set_unique_id.to_string()));
+        return Err(DsgError::NoSubmissionSet(
+            submission_set_unique_id.to_string(),
+        ));
     }
     let resolver = Docs(documents);
     for r in ds_children(manifest, "Reference") {
@@ -271,11 +274,24 @@ pub fn verify_detached(
 /// (a signing time without zone is ambiguous).
 pub fn parse_datetime(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
@@ -289,8 +305,12 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     }
     let off = match rest {
         "Z" => 0,
-        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
-            let v = rest.get(1..3)?.parse::<i64>().ok()? * 3600 + rest.get(4..6)?.parse::<i64>().ok()? * 60;
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
+            let v = rest.get(1..3)?.parse::<i64>().ok()? * 3600
+                + rest.get(4..6)?.parse::<i64>().ok()? * 60;
             if rest.starts_with('-') {
                 -v
             } else {
@@ -300,7 +320,11 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
         _ => return None,
     };
     // Days from civil (H. Hinnant's algorithm).
-    let (yy, mm) = if mo <= 2 { (y - 1, mo + 9) } else { (y, mo - 3) };
+    let (yy, mm) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
     let era = yy.div_euclid(400);
     let yoe = yy - era * 400;
     let doy = (153 * mm + 2) / 5 + d - 1;
@@ -317,7 +341,10 @@ mod tests {
     fn datetimes() {
         assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_datetime("2026-03-15T09:30:00Z"), Some(1_773_567_000));
-        assert_eq!(parse_datetime("2026-03-15T10:30:00.123+01:00"), Some(1_773_567_000));
+        assert_eq!(
+            parse_datetime("2026-03-15T10:30:00.123+01:00"),
+            Some(1_773_567_000)
+        );
         assert_eq!(parse_datetime("2026-03-15T09:30:00"), None);
         assert_eq!(parse_datetime("2026-13-15T09:30:00Z"), None);
         assert_eq!(parse_datetime("x"), None);

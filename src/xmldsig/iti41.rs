@@ -26,13 +26,11 @@ pub fn sign_iti41(
     let mut cap = format!("Content-Type: {content_type}\r\n\r\n").into_bytes();
     let head = cap.len();
     cap.extend_from_slice(body);
-    let capture =
-        fxds::parse_capture(&cap, &limits).map_err(|e| SignError::Xml(e.to_string()))?;
+    let capture = fxds::parse_capture(&cap, &limits).map_err(|e| SignError::Xml(e.to_string()))?;
     let (root_bytes, root_off, _) = capture
         .root()
         .ok_or_else(|| SignError::Xml("no root part".into()))?;
-    let root_text =
-        std::str::from_utf8(root_bytes).map_err(|e| SignError::Xml(e.to_string()))?;
+    let root_text = std::str::from_utf8(root_bytes).map_err(|e| SignError::Xml(e.to_string()))?;
     let doc = roxmltree::Document::parse(root_text).map_err(|e| SignError::Xml(e.to_string()))?;
     let env = Envelope::of(doc.root_element());
     // (byte range in `body`, replacement), applied from the end.
@@ -46,15 +44,22 @@ pub fn sign_iti41(
         if let Some(sig_id) = signature_entry_id(&sub) {
             let xdsb_docs = fxds::documents(env.payload.unwrap_or(doc.root_element()));
             let part_of = |id: &str| {
-                xdsb_docs.iter().find(|d| d.id == Some(id)).and_then(|d| match &d.content {
-                    DocContent::Xop(cid) => capture.part(cid),
-                    _ => None,
-                })
+                xdsb_docs
+                    .iter()
+                    .find(|d| d.id == Some(id))
+                    .and_then(|d| match &d.content {
+                        DocContent::Xop(cid) => capture.part(cid),
+                        _ => None,
+                    })
             };
             let ss_uid = sub
                 .submission_sets()
                 .first()
-                .and_then(|s| s.identified(fxds::uuid::SS_UNIQUE_ID).first().and_then(|x| x.value))
+                .and_then(|s| {
+                    s.identified(fxds::uuid::SS_UNIQUE_ID)
+                        .first()
+                        .and_then(|x| x.value)
+                })
                 .unwrap_or("")
                 .to_string();
             let mut docs = Vec::new();
@@ -91,8 +96,15 @@ pub fn sign_iti41(
                     let v = entry
                         .node
                         .children()
-                        .find(|c| c.is_element() && c.tag_name().name() == "Slot" && c.attribute("name") == Some(name))
-                        .and_then(|s| s.descendants().find(|n| n.is_element() && n.tag_name().name() == "Value"))
+                        .find(|c| {
+                            c.is_element()
+                                && c.tag_name().name() == "Slot"
+                                && c.attribute("name") == Some(name)
+                        })
+                        .and_then(|s| {
+                            s.descendants()
+                                .find(|n| n.is_element() && n.tag_name().name() == "Value")
+                        })
                         .and_then(|v| v.first_child())
                         .filter(|t| t.is_text());
                     if let Some(t) = v {
@@ -100,7 +112,10 @@ pub fn sign_iti41(
                     }
                 }
             }
-            edits.push((part.offset - head..part.offset - head + part.body.len(), xades));
+            edits.push((
+                part.offset - head..part.offset - head + part.body.len(),
+                xades,
+            ));
         }
     }
     // The root part with the new slots, then the VIHF signed.
@@ -112,7 +127,10 @@ pub fn sign_iti41(
     if let Some(id) = env.assertion.and_then(|a| a.attribute("ID")) {
         text = sign_enveloped(&text, id, Placement::AfterFirstChildElement, key)?;
     }
-    edits.push((root_off - head..root_off - head + root_bytes.len(), text.into_bytes()));
+    edits.push((
+        root_off - head..root_off - head + root_bytes.len(),
+        text.into_bytes(),
+    ));
     edits.sort_by_key(|e| std::cmp::Reverse(e.0.start));
     let mut out = body.to_vec();
     for (r, v) in edits {

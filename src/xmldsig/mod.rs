@@ -208,24 +208,16 @@ impl Trust {
             .collect();
         let ee = webpki::EndEntityCert::try_from(cert)
             .map_err(|e| DsigError::Certificate(format!("{e:?}")))?;
-        ee.verify_for_usage(
-            CHAIN_ALGS,
-            &anchors,
-            intermediates,
-            now,
-            AnyEku,
-            None,
-            None,
-        )
-        .map(|_| ())
-        .map_err(|e| {
-            DsigError::Untrusted(match e {
-                webpki::Error::UnknownIssuer => UNKNOWN_ISSUER.to_string(),
-                webpki::Error::CertExpired { .. } => EXPIRED.to_string(),
-                webpki::Error::CertNotValidYet { .. } => NOT_YET_VALID.to_string(),
-                other => format!("{other:?}"),
+        ee.verify_for_usage(CHAIN_ALGS, &anchors, intermediates, now, AnyEku, None, None)
+            .map(|_| ())
+            .map_err(|e| {
+                DsigError::Untrusted(match e {
+                    webpki::Error::UnknownIssuer => UNKNOWN_ISSUER.to_string(),
+                    webpki::Error::CertExpired { .. } => EXPIRED.to_string(),
+                    webpki::Error::CertNotValidYet { .. } => NOT_YET_VALID.to_string(),
+                    other => format!("{other:?}"),
+                })
             })
-        })
     }
 }
 
@@ -307,13 +299,18 @@ pub struct Verified {
 }
 
 fn ds_child<'a, 'i>(n: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    n.children()
-        .find(|c| c.is_element() && c.tag_name().namespace() == Some(NS_DS) && c.tag_name().name() == name)
+    n.children().find(|c| {
+        c.is_element() && c.tag_name().namespace() == Some(NS_DS) && c.tag_name().name() == name
+    })
 }
 
-fn ds_children<'a, 'i: 'a>(n: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
-    n.children()
-        .filter(move |c| c.is_element() && c.tag_name().namespace() == Some(NS_DS) && c.tag_name().name() == name)
+fn ds_children<'a, 'i: 'a>(
+    n: Node<'a, 'i>,
+    name: &'a str,
+) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
+    n.children().filter(move |c| {
+        c.is_element() && c.tag_name().namespace() == Some(NS_DS) && c.tag_name().name() == name
+    })
 }
 
 fn b64_bytes(b: &[u8]) -> String {
@@ -340,7 +337,11 @@ fn method_of(n: Node<'_, '_>, what: &'static str) -> Result<Method, DsigError> {
     let alg = n.attribute("Algorithm").unwrap_or("");
     let list = n
         .children()
-        .find(|c| c.is_element() && c.tag_name().namespace() == Some(NS_EXC) && c.tag_name().name() == "InclusiveNamespaces")
+        .find(|c| {
+            c.is_element()
+                && c.tag_name().namespace() == Some(NS_EXC)
+                && c.tag_name().name() == "InclusiveNamespaces"
+        })
         .and_then(|c| c.attribute("PrefixList"));
     Method::from_uri(alg, list).ok_or_else(|| DsigError::Unsupported {
         what,
@@ -419,10 +420,14 @@ pub fn reference_digest(
                     s.exclude = Some(signature.id());
                     Data::Nodes(s)
                 }
-                (_, Data::Nodes(s)) => Data::Octets(c14n::canonicalize(s, &method_of(t, "Transform")?)),
+                (_, Data::Nodes(s)) => {
+                    Data::Octets(c14n::canonicalize(s, &method_of(t, "Transform")?))
+                }
                 (_, Data::Octets(o)) => {
                     let m = method_of(t, "Transform")?;
-                    Data::Octets(c14n_octets(&o, &m).ok_or_else(|| DsigError::NotXml(uri.to_string()))?)
+                    Data::Octets(
+                        c14n_octets(&o, &m).ok_or_else(|| DsigError::NotXml(uri.to_string()))?,
+                    )
                 }
             };
         }
@@ -462,7 +467,8 @@ pub fn check_reference(
 ) -> Result<Option<NodeId>, DsigError> {
     let uri = reference.attribute("URI").unwrap_or("").to_string();
     let (computed, target) = reference_digest(reference, signature, resolver)?;
-    let dv = ds_child(reference, "DigestValue").ok_or(DsigError::Missing("Reference/DigestValue"))?;
+    let dv =
+        ds_child(reference, "DigestValue").ok_or(DsigError::Missing("Reference/DigestValue"))?;
     let signed = unb64(dv.text().unwrap_or(""), "DigestValue")?;
     if signed != computed {
         return Err(DsigError::Digest {

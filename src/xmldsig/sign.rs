@@ -110,7 +110,12 @@ fn exc() -> Method {
 }
 
 /// A `ds:Reference` with the given transforms (algorithm URIs), SHA-256.
-pub(crate) fn reference(uri: &str, typ: Option<&str>, transforms: &[&str], digest: &[u8]) -> String {
+pub(crate) fn reference(
+    uri: &str,
+    typ: Option<&str>,
+    transforms: &[&str],
+    digest: &[u8],
+) -> String {
     let mut s = String::from("<ds:Reference");
     if let Some(t) = typ {
         s.push_str(&format!(" Type=\"{t}\""));
@@ -217,7 +222,9 @@ fn strip_signature(xml: &str, id: &str) -> Result<String, SignError> {
         return Err(SignError::Id(id.to_string()));
     };
     let sig = el.children().find(|c| {
-        c.is_element() && c.tag_name().namespace() == Some(NS_DS) && c.tag_name().name() == "Signature"
+        c.is_element()
+            && c.tag_name().namespace() == Some(NS_DS)
+            && c.tag_name().name() == "Signature"
     });
     Ok(match sig {
         Some(s) => format!("{}{}", &xml[..s.range().start], &xml[s.range().end..]),

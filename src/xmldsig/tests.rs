@@ -7,8 +7,12 @@ use super::sign::{sign_enveloped, Placement, SigningKey};
 use super::*;
 
 fn fx(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dmp").join(name))
-        .expect("fixture key")
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/dmp")
+            .join(name),
+    )
+    .expect("fixture key")
 }
 
 fn key() -> SigningKey {
@@ -16,7 +20,9 @@ fn key() -> SigningKey {
 }
 
 fn trust() -> Trust {
-    Trust::new(vec![CertificateDer::from_pem_slice(&fx("signing-ca.pem")).expect("ca")])
+    Trust::new(vec![
+        CertificateDer::from_pem_slice(&fx("signing-ca.pem")).expect("ca")
+    ])
 }
 
 use rustls_pki_types::pem::PemObject;
@@ -34,15 +40,20 @@ fn check(xml: &str, trust: &Trust) -> Result<Verified, DsigError> {
 
 #[test]
 fn enveloped_signature_round_trip_resolves_to_the_assertion() {
-    let signed = sign_enveloped(ASSERTION, "_a1", Placement::AfterFirstChildElement, &key()).expect("sign");
+    let signed =
+        sign_enveloped(ASSERTION, "_a1", Placement::AfterFirstChildElement, &key()).expect("sign");
     assert!(signed.contains("</s:Issuer><ds:Signature"), "{signed}");
     let v = check(&signed, &trust()).expect("verifies");
     assert_eq!(v.signature_method, alg::RSA_SHA256);
     let doc = roxmltree::Document::parse(&signed).expect("xml");
-    let assertion = doc.descendants().find(|n| n.tag_name().name() == "Assertion").expect("a");
+    let assertion = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "Assertion")
+        .expect("a");
     assert_eq!(v.targets, vec![("#_a1".to_string(), Some(assertion.id()))]);
     // Re-signing replaces the signature instead of nesting a second one.
-    let again = sign_enveloped(&signed, "_a1", Placement::AfterFirstChildElement, &key()).expect("sign");
+    let again =
+        sign_enveloped(&signed, "_a1", Placement::AfterFirstChildElement, &key()).expect("sign");
     assert_eq!(again.matches("<ds:Signature xmlns").count(), 1);
     check(&again, &trust()).expect("verifies");
 }
@@ -51,9 +62,14 @@ fn enveloped_signature_round_trip_resolves_to_the_assertion() {
 fn a_modified_assertion_fails_its_digest() {
     let signed = sign_enveloped(ASSERTION, "_a1", Placement::LastChild, &key()).expect("sign");
     let tampered = signed.replace(">DUI<", ">DUJ<");
-    assert!(matches!(check(&tampered, &trust()), Err(DsigError::Digest { .. })));
+    assert!(matches!(
+        check(&tampered, &trust()),
+        Err(DsigError::Digest { .. })
+    ));
     // An equivalent serialization (attribute quotes, an entity written differently) still verifies.
-    let same = signed.replace("u &amp; v", "u &#38; v").replace("Version=\"2.0\"", "Version='2.0'");
+    let same = signed
+        .replace("u &amp; v", "u &#38; v")
+        .replace("Version=\"2.0\"", "Version='2.0'");
     check(&same, &trust()).expect("c14n makes these the same");
 }
 
@@ -64,14 +80,21 @@ fn a_modified_signature_value_or_signed_info_fails() {
     let mut b = signed.clone().into_bytes();
     b[i + 5] = if b[i + 5] == b'A' { b'B' } else { b'A' };
     let bad = String::from_utf8(b).expect("utf-8");
-    assert!(matches!(check(&bad, &trust()), Err(DsigError::BadSignature(_))));
+    assert!(matches!(
+        check(&bad, &trust()),
+        Err(DsigError::BadSignature(_))
+    ));
     let bad = signed.replace(alg::RSA_SHA256, alg::RSA_SHA1);
-    assert!(matches!(check(&bad, &trust()), Err(DsigError::BadSignature(_))));
+    assert!(matches!(
+        check(&bad, &trust()),
+        Err(DsigError::BadSignature(_))
+    ));
 }
 
 #[test]
 fn a_certificate_of_another_ca_is_untrusted_and_no_ca_is_a_configuration_error() {
-    let other = SigningKey::from_pem(&fx("vihf-seal-key.pem"), &fx("other-seal-cert.pem")).expect("key");
+    let other =
+        SigningKey::from_pem(&fx("vihf-seal-key.pem"), &fx("other-seal-cert.pem")).expect("key");
     let signed = sign_enveloped(ASSERTION, "_a1", Placement::LastChild, &other).expect("sign");
     let e = check(&signed, &trust()).expect_err("untrusted");
     assert!(matches!(e, DsigError::Untrusted(_)), "{e}");
@@ -101,7 +124,10 @@ fn unsupported_algorithms_are_named() {
     let bad = signed.replace(alg::SHA256, "http://www.w3.org/2001/04/xmldsig-more#md5");
     assert!(matches!(
         check(&bad, &trust()),
-        Err(DsigError::Unsupported { what: "DigestMethod", .. })
+        Err(DsigError::Unsupported {
+            what: "DigestMethod",
+            ..
+        })
     ));
 }
 
