@@ -37,3 +37,4 @@ pub mod report;
 pub mod schematron;
 pub mod sim;
 pub mod validate;
+pub mod xmldsig;

@@ -19,6 +19,12 @@ use dui_conform::sim::dmp::handler::{Handler, Outcome};
 use dui_conform::sim::dmp::wire::HttpRequest;
 use dui_conform::sim::dmp::{self, Config, Fault, Matcher, Peer, Running};
 
+use dui_conform::xmldsig::iti41::sign_iti41;
+use dui_conform::xmldsig::sign::{sign_enveloped, Placement, SigningKey};
+use dui_conform::xmldsig::Trust;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
 use crate::util::root;
 
 /// The Content-Type of the fixture (its boundary and root part).
@@ -47,10 +53,70 @@ pub fn fixture() -> Vec<u8> {
     std::fs::read(root().join("fixtures/dmp/iti41-valid.mtom")).expect("fixture")
 }
 
-/// A copy with fresh wsa:MessageID and Assertion/@ID (both unique per request, DMP-SOAP-012, DMP-VIHF-010).
+/// A copy with fresh wsa:MessageID and Assertion/@ID (both unique per request, DMP-SOAP-012, DMP-VIHF-010),
+/// re-signed with the fixture key when the VIHF was signed (an MTOM ITI-41: XAdES of the submission set, then
+/// the VIHF; a plain SOAP request: the VIHF), so that a request derived from the fixture stays validly
+/// signed. A request without VIHF signature stays unsigned (the DMP-VIHF-013 cases).
 pub fn fresh(b: &[u8]) -> Vec<u8> {
     let u = uuid::Uuid::new_v4().to_string();
-    replace(b, FIXTURE_UUID, &u)
+    resign(&replace(b, FIXTURE_UUID, &u))
+}
+
+/// The fixture signing key: the VIHF seal key and certificate (issued by fixtures/dmp/signing-ca.pem).
+pub fn fixture_key() -> &'static SigningKey {
+    static KEY: std::sync::OnceLock<SigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let f = |n: &str| std::fs::read(root().join("fixtures/dmp").join(n)).expect("fixture key");
+        SigningKey::from_pem(&f("vihf-seal-key.pem"), &f("vihf-seal-cert.pem")).expect("key")
+    })
+}
+
+/// The CA of the fixture signatures.
+pub fn fixture_ca() -> Vec<u8> {
+    std::fs::read(root().join("fixtures/dmp/signing-ca.pem")).expect("fixture ca")
+}
+
+fn fixture_trust(extra: Vec<CertificateDer<'static>>) -> Arc<Trust> {
+    let mut anchors = extra;
+    anchors.push(CertificateDer::from_pem_slice(&fixture_ca()).expect("ca"));
+    Arc::new(Trust::new(anchors))
+}
+
+/// Appends the fixture signing CA to a PKI folder's ca.pem (created if missing), so that a `serve` on that
+/// folder accepts the fixture's signatures.
+pub fn trust_fixture_ca(pki_dir: &Path) {
+    Pki::init(pki_dir).expect("pki");
+    let p = pki_dir.join("ca.pem");
+    let mut ca = std::fs::read(&p).expect("ca.pem");
+    ca.extend_from_slice(&fixture_ca());
+    std::fs::write(&p, ca).expect("ca.pem");
+}
+
+/// Re-signs a request derived from the fixture (see [`fresh`]); unchanged when its VIHF is unsigned.
+pub fn resign(b: &[u8]) -> Vec<u8> {
+    let s = String::from_utf8_lossy(b);
+    let vihf_signed = s.find("<saml2:Assertion").is_some_and(|a| {
+        s[a..]
+            .find("<ds:Signature")
+            .is_some_and(|i| s[a..].find("</saml2:Assertion>").is_some_and(|e| i < e))
+    });
+    if !vihf_signed {
+        return b.to_vec();
+    }
+    if s.contains("--MIMEBoundary_dui_conform_0001") {
+        sign_iti41(b, MTOM_CT, fixture_key(), "2026-03-15T09:30:00Z").expect("sign ITI-41")
+    } else {
+        let id = s
+            .split("<saml2:Assertion")
+            .nth(1)
+            .and_then(|t| t.split("ID=\"").nth(1))
+            .and_then(|t| t.split('"').next())
+            .expect("assertion id")
+            .to_string();
+        sign_enveloped(&s, &id, Placement::AfterFirstChildElement, fixture_key())
+            .expect("sign VIHF")
+            .into_bytes()
+    }
 }
 
 pub fn replace(b: &[u8], from: &str, to: &str) -> Vec<u8> {
@@ -103,7 +169,7 @@ pub fn variant(n: u64, pad: usize) -> (Vec<u8>, String) {
 }
 
 /// The CDA part's bytes as the server reads them.
-fn cda_part(b: &[u8]) -> Vec<u8> {
+pub fn cda_part(b: &[u8]) -> Vec<u8> {
     let limits = dui_conform::limits::Limits::default();
     let mut cap = format!("Content-Type: {MTOM_CT}\r\n\r\n").into_bytes();
     cap.extend_from_slice(b);
@@ -146,6 +212,7 @@ impl Sim {
             .build()
             .expect("runtime");
         let mut cfg = Config::new(&state);
+        cfg.signature_trust = fixture_trust(pki.ca_certs().expect("ca"));
         tune(&mut cfg);
         let tls = pki.server_config(true).expect("server config");
         let running = rt
@@ -292,6 +359,7 @@ impl Direct {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = Config::new(dir.path());
         cfg.unsigned_ok = unsigned_ok;
+        cfg.signature_trust = fixture_trust(Vec::new());
         Direct {
             h: Handler::open(cfg).expect("handler"),
             _dir: dir,
@@ -348,10 +416,12 @@ fn the_valid_fixture_is_accepted_and_findings_have_no_failure() {
         "{}",
         d.findings()
     );
-    // DMP-VIHF-013 is never a pass: "not verified" info.
-    assert!(d
-        .findings()
-        .contains("\"requirement\":\"DMP-VIHF-013\",\"verdict\":\"info\""));
+    // The signatures were verified (a failure above would have said otherwise), not just looked at.
+    assert!(
+        !d.findings().contains("NOT cryptographically"),
+        "{}",
+        d.findings()
+    );
     // A second deposit of the same uniqueId is a duplicate.
     let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
     assert!(body.contains("XDSDuplicateUniqueIdInRegistry"), "{body}");
@@ -599,7 +669,7 @@ fn openssl_s_client_without_a_client_certificate_is_refused() {
 
 #[test]
 fn python_client_deposits_queries_retrieves_masks_and_queries_again() {
-    if !have("python3", "--version") {
+    if !have("python3", "--version") || !have("xmlsec1", "--version") {
         return;
     }
     let sim = Sim::start(false);
@@ -631,6 +701,8 @@ fn python_client_deposits_queries_retrieves_masks_and_queries_again() {
         .arg(&sim.pki.client_key)
         .args([&deposit, &q1, &q2, &q3, &vihf_file, &cda_file])
         .arg(FIXTURE_UID)
+        .arg(root().join("fixtures/dmp/vihf-seal-key.pem"))
+        .arg(root().join("fixtures/dmp/vihf-seal-cert.pem"))
         .output()
         .expect("python3");
     let text = format!(
@@ -684,6 +756,7 @@ fn sigkill_during_deposits_then_restart_keeps_every_acknowledged_deposit() {
         }
         panic!("serve did not write its endpoints file");
     };
+    trust_fixture_ca(&state.join("pki"));
     let (mut child, ep) = spawn();
     let pki = Pki::load(&state.join("pki")).expect("pki");
     let cfg = pki.client_config().expect("client config");
@@ -939,4 +1012,130 @@ fn oversized_bodies_and_silent_clients_are_cut_off() {
         t.elapsed()
     );
     let _ = sim.stop();
+}
+
+/// The fixture with its CDA changed by `f` and the CDA entry's hash and size updated (the metadata stays
+/// consistent): only the XAdES manifest digest can tell.
+fn with_cda(b: &[u8], f: impl Fn(&str) -> String) -> Vec<u8> {
+    let s = String::from_utf8(b.to_vec()).expect("utf-8");
+    let old = String::from_utf8(cda_part(b)).expect("utf-8 cda");
+    let new = f(&old);
+    s.replacen(&old, &new, 1)
+        .replacen(&sha1_hex(old.as_bytes()), &sha1_hex(new.as_bytes()), 1)
+        .replacen(
+            &format!("<rim:Value>{}</rim:Value>", old.len()),
+            &format!("<rim:Value>{}</rim:Value>", new.len()),
+            1,
+        )
+        .into_bytes()
+}
+
+/// DMP-VIHF-013 and DMP-TX-016 verify the signatures: a tampered assertion, a tampered document, a
+/// certificate of another CA and two signature-wrapping shapes are each refused with a precise finding
+/// (snapshot); with `--unsigned-ok` they are processed and the findings are still failures.
+#[test]
+fn invalid_signatures_are_refused_with_a_precise_finding() {
+    let fx = String::from_utf8(fixture()).expect("utf-8");
+    let other = {
+        let f = |n: &str| std::fs::read(root().join("fixtures/dmp").join(n)).expect("fixture key");
+        SigningKey::from_pem(&f("vihf-seal-key.pem"), &f("other-seal-cert.pem")).expect("key")
+    };
+    let assertion = {
+        let a = fx.find("<saml2:Assertion").expect("assertion");
+        let b = fx.find("</saml2:Assertion>").expect("end") + "</saml2:Assertion>".len();
+        fx[a..b].to_string()
+    };
+    let forged = assertion.replace(">DURAND Paul<", ">MALLORY Eve<");
+    // (name, request, refusal expected in the answer). The fixture's own signatures are used as they are
+    // (no re-signing), so every digest in the findings is stable.
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "tampered_assertion",
+            fx.replace(">DURAND Paul<", ">MALLORY Eve<").into_bytes(),
+            "wsse:FailedAuthentication",
+        ),
+        (
+            "tampered_document",
+            with_cda(fx.as_bytes(), |c| {
+                c.replacen("</ClinicalDocument>", "<!-- x --></ClinicalDocument>", 1)
+            }),
+            "XDSRegistryMetadataError",
+        ),
+        (
+            "certificate_of_another_ca",
+            sign_iti41(fx.as_bytes(), MTOM_CT, &other, "2026-03-15T09:30:00Z").expect("sign"),
+            "wsse:FailedAuthentication",
+        ),
+        (
+            // The forged assertion as the VIHF (read by the checks), carrying the genuine signature; the
+            // genuine signed assertion hidden elsewhere in the header: two elements with the signed ID.
+            "wrapping_duplicate_id",
+            fx.replacen(
+                &assertion,
+                &format!("{forged}<wsse:Hidden>{assertion}</wsse:Hidden>"),
+                1,
+            )
+            .into_bytes(),
+            "wsse:FailedAuthentication",
+        ),
+        (
+            // The forged assertion under another ID, carrying the genuine signature that points to the
+            // genuine assertion hidden elsewhere in the header.
+            "wrapping_other_id",
+            fx.replacen(
+                &assertion,
+                &format!(
+                    "{}<wsse:Hidden>{}</wsse:Hidden>",
+                    forged.replacen(&format!("ID=\"_vihf-{FIXTURE_UUID}\""), "ID=\"_forged\"", 1),
+                    assertion.replacen(
+                        &assertion[assertion.find("<ds:Signature").expect("sig")
+                            ..assertion.find("</ds:Signature>").expect("sig")
+                                + "</ds:Signature>".len()],
+                        "",
+                        1
+                    )
+                ),
+                1,
+            )
+            .into_bytes(),
+            "wsse:FailedAuthentication",
+        ),
+    ];
+    let mut snap = Vec::new();
+    for (name, body, refusal) in &cases {
+        let d = Direct::new(false);
+        let (_, answer) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, body.clone());
+        assert!(
+            answer.contains(refusal),
+            "{name}: expected {refusal} in\n{answer}\n{}",
+            d.findings()
+        );
+        let found: Vec<serde_json::Value> = d
+            .findings()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|f| {
+                f["verdict"] == "fail"
+                    && matches!(
+                        f["requirement"].as_str(),
+                        Some("DMP-VIHF-013" | "DMP-TX-016")
+                    )
+            })
+            .map(|f| serde_json::json!({"requirement": f["requirement"], "message": f["message"]}))
+            .collect();
+        assert!(!found.is_empty(), "{name}: no failure\n{}", d.findings());
+        snap.push(serde_json::json!({"case": name, "findings": found}));
+        // --unsigned-ok: processed, the failure still recorded.
+        let d = Direct::new(true);
+        let (_, answer) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, body.clone());
+        let sig_failed = fails(&d.findings(), "DMP-VIHF-013") || fails(&d.findings(), "DMP-TX-016");
+        assert!(sig_failed, "{name}: {}", d.findings());
+        if !name.starts_with("wrapping") {
+            assert!(
+                answer.contains("ResponseStatusType:Success"),
+                "{name} with --unsigned-ok:\n{answer}"
+            );
+        }
+    }
+    insta::assert_json_snapshot!("invalid_signatures", snap);
 }

@@ -4,12 +4,15 @@ tests/dmp.rs. deposit (ITI-41) -> FindDocuments (ITI-18) -> retrieve (ITI-43, by
 mask (ITI-57 new metadata version with MASQUE_PS) -> FindDocuments again (hidden) -> FindDocuments asking
 for MASQUE_PS (shown).
 
-usage: dmp_client.py PORT CA CERT KEY DEPOSIT Q1 Q2 Q3 VIHF CDA UNIQUE_ID
+The VIHF of the requests this client builds is signed by xmlsec1 (a signer nobody here wrote), with the
+fixture seal key SEAL_KEY and certificate SEAL_CERT: the simulator verifies it (DMP-VIHF-013).
+
+usage: dmp_client.py PORT CA CERT KEY DEPOSIT Q1 Q2 Q3 VIHF CDA UNIQUE_ID SEAL_KEY SEAL_CERT
 """
-import http.client, re, ssl, sys, uuid
+import http.client, os, re, ssl, subprocess, sys, tempfile, uuid
 import xml.etree.ElementTree as ET
 
-port, ca, cert, key, deposit, q1, q2, q3, vihf_f, cda_f, uid = sys.argv[1:12]
+port, ca, cert, key, deposit, q1, q2, q3, vihf_f, cda_f, uid, seal_key, seal_cert = sys.argv[1:14]
 FIXTURE_UUID = "0b9f6c1e-5d8a-4e1f-9b3c-2a7d4e6f8a01"
 ctx = ssl.create_default_context(cafile=ca)
 ctx.load_cert_chain(cert, key)
@@ -29,7 +32,18 @@ def fail(msg):
     sys.exit(1)
 
 def vihf():
-    return open(vihf_f).read().replace(FIXTURE_UUID, str(uuid.uuid4()))
+    """The fixture VIHF with a new Assertion/@ID, re-signed by xmlsec1 (its signature as the template)."""
+    t = open(vihf_f).read().replace(FIXTURE_UUID, str(uuid.uuid4()))
+    t = re.sub(r"<ds:DigestValue>[^<]*</ds:DigestValue>", "<ds:DigestValue></ds:DigestValue>", t)
+    t = re.sub(r"<ds:SignatureValue>[^<]*</ds:SignatureValue>", "<ds:SignatureValue></ds:SignatureValue>", t)
+    t = re.sub(r"<ds:KeyInfo>.*</ds:KeyInfo>", "<ds:KeyInfo><ds:X509Data/></ds:KeyInfo>", t, flags=re.S)
+    with tempfile.TemporaryDirectory() as d:
+        src, out = os.path.join(d, "t.xml"), os.path.join(d, "s.xml")
+        open(src, "w").write(t)
+        subprocess.run(["xmlsec1", "--sign", "--privkey-pem", f"{seal_key},{seal_cert}",
+                        "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion", "--output", out, src], check=True)
+        signed = open(out).read()
+    return re.sub(r"^<\?xml[^>]*\?>\s*", "", signed)
 
 def envelope(action, to, body):
     return (f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" '

@@ -18,6 +18,8 @@ mod pki;
 mod evidence;
 // The DMP simulator against curl, openssl s_client and python3; rule violations, faults, SIGKILL.
 mod dmp;
+// XML-DSig interoperability with xmlsec1, both ways.
+mod xmldsig;
 // The official ANS kit (schematrons) run natively on the real samples.
 mod schematron;
 // XSD validation against the ANS kit's CDA schema, compared with xmllint.

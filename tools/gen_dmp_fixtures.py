@@ -4,19 +4,23 @@ plus what the DMP demands on top of XDS: a VIHF SAML 2.0 assertion in wsse:Secur
 DMP-VIHF-*), and the XAdES signature entry of the submission set (DMP-TX-016/017) with its `signs`
 association and MIME part.
 
-The VIHF carries a structurally complete enveloped XML signature (exc-c14n, RSA-SHA256, the seal
-certificate fixtures/dmp/vihf-seal-cert.pem in KeyInfo); its SignatureValue is NOT a real signature: the
-simulator does not verify XML-DSig (DMP-VIHF-013 is reported "not verified"). The XAdES document is a
-placeholder of the same kind. Run from the repository root: python3 tools/gen_dmp_fixtures.py
+Both signatures are real: after assembling the request, this script runs
+`cargo run --example sign_iti41` (dui_conform::xmldsig::iti41), which writes the IHE DSG detached XAdES
+signature of the submission set into the signature part (and its hash/size slots) and signs the VIHF
+(enveloped, exc-c14n, RSA-SHA256), with the committed test key fixtures/dmp/vihf-seal-key.pem and its
+certificate fixtures/dmp/vihf-seal-cert.pem, issued by fixtures/dmp/signing-ca.pem (see fixtures/dmp.md).
+Run from the repository root: python3 tools/gen_dmp_fixtures.py
 """
-import base64, hashlib, re, subprocess
+import hashlib, subprocess
 
 SRC = "fixtures/valid/xds/iti41-n1-mtom.mtom"
 OUT = "fixtures/dmp/iti41-valid.mtom"
 CERT = "fixtures/dmp/vihf-seal-cert.pem"
+# The HTTP Content-Type of the request (tests/dmp.rs MTOM_CT).
+CONTENT_TYPE = ('multipart/related; type="application/xop+xml"; boundary="MIMEBoundary_dui_conform_0001"; '
+                'start="<0.root@dui-conform.example.org>"; start-info="application/soap+xml"; '
+                'action="urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"')
 
-pem = open(CERT).read()
-der_b64 = "".join(l for l in pem.splitlines() if l and not l.startswith("-----"))
 # RFC 4514 order, as dui_conform::pki::subject_of prints it.
 subject = "CN=SSIAD Les Tilleuls cachet,OU=1480787529,O=SSIAD Les Tilleuls,C=FR"
 patient = "279035121518989^^^&amp;1.2.250.1.213.1.4.10&amp;ISO^NH"
@@ -28,16 +32,6 @@ vihf = (
     '<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">\n'
     '<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" ID="_vihf-0b9f6c1e-5d8a-4e1f-9b3c-2a7d4e6f8a01" IssueInstant="2026-03-15T09:30:00Z" Version="2.0">'
     f'<saml2:Issuer Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName">{subject}</saml2:Issuer>'
-    '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>'
-    '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
-    '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
-    '<ds:Reference URI="#_vihf-0b9f6c1e-5d8a-4e1f-9b3c-2a7d4e6f8a01"><ds:Transforms>'
-    '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
-    '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>'
-    '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
-    '<ds:DigestValue>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</ds:DigestValue></ds:Reference></ds:SignedInfo>'
-    '<ds:SignatureValue>AAAA</ds:SignatureValue>'
-    f'<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{der_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>'
     '<saml2:Subject><saml2:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">801234567897</saml2:NameID></saml2:Subject>'
     '<saml2:AuthnStatement AuthnInstant="2026-03-15T09:00:00Z"><saml2:AuthnContext><saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>'
     '<saml2:AttributeStatement>'
@@ -57,18 +51,8 @@ vihf = (
     '</saml2:AttributeStatement></saml2:Assertion>\n</wsse:Security>\n'
 )
 
-xades = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="xades-SubmissionSet01">'
-    '<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
-    '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
-    '<ds:Reference URI="#SubmissionSet01"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
-    '<ds:DigestValue>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</ds:DigestValue></ds:Reference></ds:SignedInfo>'
-    '<ds:SignatureValue>AAAA</ds:SignatureValue>'
-    '<ds:Object><xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" Target="#xades-SubmissionSet01">'
-    '<xades:SignedProperties><xades:SignedSignatureProperties><xades:SigningTime>2026-03-15T09:30:00Z</xades:SigningTime>'
-    '</xades:SignedSignatureProperties></xades:SignedProperties></xades:QualifyingProperties></ds:Object></ds:Signature>\n'
-).encode()
+# Placeholder, replaced by the signer (its hash and size slots too).
+xades = b'<?xml version="1.0" encoding="UTF-8"?>\n<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>\n'
 sha1 = hashlib.sha1(xades).hexdigest()
 
 def slot(n, *vals):
@@ -127,4 +111,6 @@ part = part.replace(b"\r\n", nl) if nl == b"\n" else part
 # keep the document bytes exact (hash): only the header lines follow the file's line ending
 b = b[:i] + part.replace(xades.replace(b"\r\n", nl), xades) + b[i:]
 open(OUT, "wb").write(b)
-print(OUT, len(b), "bytes; signature entry sha1", sha1)
+subprocess.run(["cargo", "run", "--quiet", "--example", "sign_iti41", "--", "fixtures/dmp/vihf-seal-key.pem", CERT,
+                CONTENT_TYPE, "2026-03-15T09:30:00Z", OUT], check=True)
+print(OUT, len(open(OUT, "rb").read()), "bytes, signed")

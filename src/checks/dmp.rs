@@ -6,16 +6,22 @@
 //! is computed by the simulator and passed in, so the checks do no I/O. The XDS metadata and the CDA
 //! carried by an ITI-41 are checked by `validate::xds` (XDS-*, CDA-*), not here.
 //!
-//! DMP-VIHF-013 (XML-DSig verification with exclusive c14n) is **not verified**: the structure of the
-//! signature is checked (one enveloped `ds:Signature`, `Reference/@URI = #ID`, exc-c14n) and the rule is
-//! then reported as an info « signature non vérifiée », never as a pass.
+//! DMP-VIHF-013 is a real XML-DSig verification ([`crate::xmldsig`]) of the assertion as received: the
+//! structure (one enveloped `ds:Signature`, `Reference/@URI = #ID`, exc-c14n), the reference digest, the
+//! SignatureValue with the key of the embedded certificate, the certificate chain to the configured CA, and
+//! that the reference designates the very assertion the other VIHF rules read (signature wrapping).
+//! DMP-TX-016 verifies the XAdES (IHE DSG detached) signature of the submission the same way, with the
+//! manifest digests checked against the documents carried ([`check_xades`]).
 
 use roxmltree::Node;
+use rustls_pki_types::UnixTime;
 
 use super::{At, CheckInfo, Sink};
 use crate::catalogue;
 use crate::formats::xds::{self as fxds, uuid};
+use crate::model::Msg;
 use crate::msg;
+use crate::xmldsig;
 
 /// SOAP 1.2 envelope namespace.
 pub const NS_SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
@@ -195,6 +201,17 @@ pub struct StateFacts {
     pub facility_code: Option<String>,
     /// XON.10 of the SubmissionSet `authorInstitution` of an ITI-41.
     pub author_institution_id: Option<String>,
+    /// The CA certificates XML signatures (VIHF, XAdES) must chain to (DMP-VIHF-013, DMP-TX-016).
+    pub signature_trust: std::sync::Arc<xmldsig::Trust>,
+    /// Reception time (certificate validity, SigningTime); `None`: the clock now.
+    pub now: Option<UnixTime>,
+}
+
+impl StateFacts {
+    /// Reception time.
+    pub fn now(&self) -> UnixTime {
+        self.now.unwrap_or_else(UnixTime::now)
+    }
 }
 
 /// The view of one request: the parsed envelope and what surrounds it.
@@ -953,7 +970,8 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
             }
         }
     }
-    // 013 / 014: signature structure; the cryptographic verification is not done.
+    // 013 / 014: the enveloped signature of the assertion, verified (module doc).
+    sink.check("DMP-VIHF-013");
     sink.check("DMP-VIHF-014");
     match child(a, NS_DS, "Signature") {
         None => {
@@ -1006,14 +1024,38 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
                 );
             }
             if !bad {
-                sink.info(
-                    "DMP-VIHF-013",
+                // The verification on the received envelope (XMLDSig §3.2 core validation).
+                match xmldsig::verify(
                     sig,
-                    msg!(
-                        "Signature XML présente et bien formée, NON VÉRIFIÉE cryptographiquement (c14n exclusive non implémentée par le simulateur)",
-                        "XML signature present and well-formed, NOT cryptographically verified (the simulator does not implement exclusive c14n)"
-                    ),
-                );
+                    &xmldsig::NoExternal,
+                    &w.state.signature_trust,
+                    w.state.now(),
+                ) {
+                    Err(e) => {
+                        let whose = if e.is_config() { "" } else { " (DUI)" };
+                        sink.violation(
+                            "DMP-VIHF-013",
+                            sig,
+                            Msg::new(
+                                format!("Signature du VIHF invalide{whose} : {}", e.fr()),
+                                format!("Invalid VIHF signature{whose}: {e}"),
+                            ),
+                        );
+                    }
+                    // Signature wrapping: the one reference must designate this assertion.
+                    Ok(v) if v.targets.as_slice() != [(format!("#{id}"), Some(a.id()))] => {
+                        let e = xmldsig::DsigError::WrongTarget(uri.to_string());
+                        sink.violation(
+                            "DMP-VIHF-013",
+                            sig,
+                            Msg::new(
+                                format!("Signature du VIHF invalide (DUI) : {}", e.fr()),
+                                format!("Invalid VIHF signature (DUI): {e}"),
+                            ),
+                        );
+                    }
+                    Ok(_) => {}
+                }
             }
             let alg = |name: &str| {
                 sig.descendants()
@@ -1573,6 +1615,95 @@ pub fn check_iti41_metadata(
         }
         _ => {
             sink.violation("DMP-TX-017", e.node, msg!("formatCode de la fiche de signature « {f} » : urn:ihe:iti:dsg:detached:2014 ou http://www.w3.org/2000/09/xmldsig# (JDV_J60)", "Signature entry formatCode \"{f}\": urn:ihe:iti:dsg:detached:2014 or http://www.w3.org/2000/09/xmldsig# (JDV_J60)"));
+        }
+    }
+}
+
+/// DMP-TX-016: the XAdES signature document of the signature entry, verified against the documents of the
+/// submission (IHE DSG detached signature, [`xmldsig::dsg`]): SignedInfo, the signer certificate against the
+/// configured CA, each manifest digest against the document bytes as received, every document covered, the
+/// SubmissionSet named, SigningTime. `docs` are the bytes of each `xdsb:Document` by id. Nothing is
+/// reported when there is no signature entry (that is [`check_iti41_metadata`]'s violation).
+pub fn check_xades(
+    sub: &fxds::Submission<'_, '_>,
+    docs: &std::collections::HashMap<String, std::sync::Arc<[u8]>>,
+    state: &StateFacts,
+    sink: &mut Sink,
+) {
+    let Some(sig_id) = signature_entry_id(sub) else {
+        return;
+    };
+    let Some(entry) = sub.entries.iter().find(|e| e.id == Some(sig_id)) else {
+        return;
+    };
+    let mut fail = |fr: String, en: String| {
+        sink.violation("DMP-TX-016", entry.node, Msg::new(fr, en));
+    };
+    let Some(bytes) = docs.get(sig_id) else {
+        fail(
+            format!("Fiche de signature {sig_id} : pas de document de signature (xdsb:Document) dans la requête"),
+            format!("Signature entry {sig_id}: no signature document (xdsb:Document) in the request"),
+        );
+        return;
+    };
+    let ss_uid = sub
+        .submission_sets()
+        .first()
+        .and_then(|s| {
+            s.identified(fxds::uuid::SS_UNIQUE_ID)
+                .first()
+                .and_then(|x| x.value)
+        })
+        .unwrap_or("");
+    let mut signed = Vec::new();
+    for e in sub.entries.iter().filter(|e| e.id != Some(sig_id)) {
+        let uid = e
+            .identified(fxds::uuid::DE_UNIQUE_ID)
+            .first()
+            .and_then(|x| x.value)
+            .unwrap_or("");
+        // A missing document or uniqueId is XDS-*'s finding; the signature covers what is there.
+        if let (false, Some(b)) = (uid.is_empty(), e.id.and_then(|i| docs.get(i))) {
+            signed.push(xmldsig::dsg::SignedDoc {
+                unique_id: uid,
+                bytes: b,
+            });
+        }
+    }
+    let limits = crate::limits::Limits::default();
+    let text = match crate::formats::xml::decode(bytes, &limits) {
+        Ok(t) => t,
+        Err(e) => {
+            fail(
+                format!("Document de signature XAdES illisible (DUI) : {e}"),
+                format!("Unreadable XAdES signature document (DUI): {e}"),
+            );
+            return;
+        }
+    };
+    let doc = match crate::formats::xml::parse(&text, &limits) {
+        Ok(d) => d,
+        Err(e) => {
+            fail(
+                format!("Document de signature XAdES illisible (DUI) : {e}"),
+                format!("Unreadable XAdES signature document (DUI): {e}"),
+            );
+            return;
+        }
+    };
+    match xmldsig::dsg::verify_detached(&doc, ss_uid, &signed, &state.signature_trust, state.now())
+    {
+        Ok(_) => {}
+        Err(e) => {
+            let whose = if matches!(&e, xmldsig::dsg::DsgError::Dsig(d) if d.is_config()) {
+                ""
+            } else {
+                " (DUI)"
+            };
+            fail(
+                format!("Signature XAdES du lot invalide{whose} : {}", e.fr()),
+                format!("Invalid XAdES signature of the submission set{whose}: {e}"),
+            );
         }
     }
 }

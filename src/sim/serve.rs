@@ -72,6 +72,9 @@ pub async fn serve(opts: ServeOptions, stop: impl Future<Output = ()>) -> Result
     let pki = Pki::init(&opts.state_dir.join("pki"))?;
     let mut cfg = dmp::Config::new(&opts.state_dir);
     cfg.unsigned_ok = opts.unsigned_ok;
+    // XML signatures (VIHF seal, XAdES) chain to the same CA bundle as the TLS client certificates: the
+    // test CA, plus whatever CA the vendor appended to ca.pem (e.g. the IGC-Santé test chain).
+    cfg.signature_trust = std::sync::Arc::new(crate::xmldsig::Trust::new(pki.ca_certs()?));
     let running = dmp::start(SocketAddr::new(opts.bind, 0), cfg, pki.server_config(true)?).await?;
     let json = endpoints_json(&running, &pki);
     let text = serde_json::to_string_pretty(&json).unwrap_or_default();

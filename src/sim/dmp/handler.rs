@@ -242,6 +242,9 @@ impl Handler {
                     .collect()
             };
             cdmp::check_iti41_metadata(s, &cdmp::ReplaceFacts { unknown_targets }, &mut sink);
+            if let Some(p) = payload {
+                cdmp::check_xades(s, &iti41::documents(p, &split), &state, &mut sink);
+            }
         }
         if let (Some(Transaction::Iti57), Some(s)) = (tx, &sub) {
             let facts = {
@@ -569,7 +572,10 @@ impl Handler {
         tx: Option<Transaction>,
         split: &wire::Split<'_>,
     ) -> StateFacts {
-        let mut s = StateFacts::default();
+        let mut s = StateFacts {
+            signature_trust: self.config.signature_trust.clone(),
+            ..StateFacts::default()
+        };
         if let Some(m) = env.message_id_value() {
             let mut seen = self
                 .seen_message_ids

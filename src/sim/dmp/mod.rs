@@ -19,8 +19,9 @@
 //! ITI-57), as DMP-TX-018 describes the DMP's services.
 //!
 //! # `--unsigned-ok`
-//! Relaxes exactly two refusals: a VIHF without a valid signature (DMP-VIHF-013) and an ITI-41 without its
-//! XAdES signature entry (DMP-TX-016/017). Their findings are still recorded as failures.
+//! Relaxes exactly two refusals: a VIHF without a valid signature (DMP-VIHF-013: missing, or failing the
+//! XML-DSig verification) and an ITI-41 without a valid XAdES signature entry (DMP-TX-016/017: missing,
+//! malformed, or failing verification). Their findings are still recorded as failures.
 
 pub mod cmd;
 pub mod faults;
@@ -95,6 +96,9 @@ pub struct Config {
     pub limits: Limits,
     /// Network limits.
     pub net: NetLimits,
+    /// CA certificates the VIHF and XAdES signer certificates must chain to (DMP-VIHF-013, DMP-TX-016):
+    /// the PKI's `ca.pem` bundle for `serve`; empty, every signature fails as a configuration error.
+    pub signature_trust: std::sync::Arc<crate::xmldsig::Trust>,
 }
 
 impl Config {
@@ -106,6 +110,7 @@ impl Config {
             repository_unique_id: "1.2.250.1.213.4.1.1.1.1".into(),
             limits: Limits::default(),
             net: NetLimits::default(),
+            signature_trust: Default::default(),
         }
     }
 }
