@@ -19,7 +19,7 @@ use rustls_pki_types::UnixTime;
 use super::{At, CheckInfo, Sink};
 use crate::catalogue;
 use crate::formats::xds::{self as fxds, uuid};
-use crate::model::Msg;
+use crate::model::{Finding, Msg};
 use crate::msg;
 use crate::xmldsig;
 
@@ -302,6 +302,28 @@ impl<'a, 'i> Envelope<'a, 'i> {
 }
 
 /// Media type (lower case, no parameters) of a Content-Type value.
+
+/// The finding of a VIHF that carries no signature at all (DMP-VIHF-013), French and English.
+pub const UNSIGNED_VIHF: (&str, &str) = (
+    "VIHF non signé : une ds:Signature enveloppée par le certificat de cachet est obligatoire",
+    "Unsigned VIHF: an enveloped ds:Signature by the seal certificate is mandatory",
+);
+
+/// The finding of a submission that carries no XAdES signature entry at all (DMP-TX-016).
+pub const NO_XADES_ENTRY: (&str, &str) = (
+    "Aucune fiche de signature XAdES liée au lot par une association urn:ihe:iti:2007:AssociationType:signs (source = fiche de signature, cible = SubmissionSet)",
+    "No XAdES signature entry linked to the submission set by an urn:ihe:iti:2007:AssociationType:signs association (source = signature entry, target = SubmissionSet)",
+);
+
+/// Whether `f` says a signature is *missing* (VIHF without `ds:Signature`, submission without its XAdES
+/// entry): the only refusals `serve --unsigned-ok` relaxes (issue 4: "a VIHF without signature and a
+/// submission without its XAdES entry are then processed … nothing else is relaxed"). A signature that is
+/// present but wrong (digest, value, certificate, wrapping, entry metadata) is refused either way.
+pub fn is_missing_signature(f: &Finding) -> bool {
+    (f.requirement == "DMP-VIHF-013" && f.message.en == UNSIGNED_VIHF.1)
+        || (f.requirement == "DMP-TX-016" && f.message.en == NO_XADES_ENTRY.1)
+}
+
 pub fn media_type(ct: &str) -> String {
     ct.split(';')
         .next()
@@ -978,10 +1000,7 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
             sink.violation(
                 "DMP-VIHF-013",
                 a,
-                msg!(
-                    "VIHF non signé : une ds:Signature enveloppée par le certificat de cachet est obligatoire",
-                    "Unsigned VIHF: an enveloped ds:Signature by the seal certificate is mandatory"
-                ),
+                Msg::new(UNSIGNED_VIHF.0.to_string(), UNSIGNED_VIHF.1.to_string()),
             );
         }
         Some(sig) => {
@@ -1538,10 +1557,7 @@ pub fn check_iti41_metadata(
         sink.violation(
             "DMP-TX-016",
             sub.request,
-            msg!(
-                "Aucune fiche de signature XAdES liée au lot par une association urn:ihe:iti:2007:AssociationType:signs (source = fiche de signature, cible = SubmissionSet)",
-                "No XAdES signature entry linked to the submission set by an urn:ihe:iti:2007:AssociationType:signs association (source = signature entry, target = SubmissionSet)"
-            ),
+            Msg::new(NO_XADES_ENTRY.0.to_string(), NO_XADES_ENTRY.1.to_string()),
         );
         sink.not_applicable(
             "DMP-TX-017",

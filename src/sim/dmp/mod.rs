@@ -19,9 +19,11 @@
 //! ITI-57), as DMP-TX-018 describes the DMP's services.
 //!
 //! # `--unsigned-ok`
-//! Relaxes exactly two refusals: a VIHF without a valid signature (DMP-VIHF-013: missing, or failing the
-//! XML-DSig verification) and an ITI-41 without a valid XAdES signature entry (DMP-TX-016/017: missing,
-//! malformed, or failing verification). Their findings are still recorded as failures.
+//! Relaxes exactly two refusals, for a vendor whose signing is not ready yet: a VIHF with no
+//! `ds:Signature` at all (DMP-VIHF-013) and an ITI-41 with no XAdES signature entry at all (DMP-TX-016);
+//! their findings are still recorded as failures. A signature that is present but wrong (digest, value,
+//! certificate, wrapping, signature-entry metadata) is refused either way: it is a defect, not a missing
+//! feature ([`crate::checks::dmp::is_missing_signature`]).
 
 pub mod cmd;
 pub mod faults;

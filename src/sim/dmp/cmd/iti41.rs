@@ -135,8 +135,8 @@ pub fn error_code(rule: &str, message_en: &str) -> &'static str {
 }
 
 /// The registry errors of a submission: one per failed MUST finding of the metadata and documents
-/// (`results`) and of the DMP-TX rules (`wire`). With `unsigned_ok`, a missing XAdES entry (DMP-TX-016,
-/// DMP-TX-017) does not refuse the submission (its finding is still recorded).
+/// (`results`) and of the DMP-TX rules (`wire`). With `unsigned_ok`, a missing XAdES entry (DMP-TX-016)
+/// does not refuse the submission (its finding is still recorded); a wrong one still does.
 pub fn errors(
     results: &[ArtifactResult],
     wire: &[Finding],
@@ -147,7 +147,7 @@ pub fn errors(
         if f.verdict != Verdict::Fail {
             return;
         }
-        if unsigned_ok && (f.requirement == "DMP-TX-016" || f.requirement == "DMP-TX-017") {
+        if unsigned_ok && crate::checks::dmp::is_missing_signature(f) {
             return;
         }
         let code = error_code(&f.requirement, &f.message.en);
