@@ -200,6 +200,78 @@ mod tests {
     }
 
     #[test]
+    fn kit_findings_are_written_as_the_kit_writes_them() {
+        let mut r = sample_report();
+        let mut f = r.artifacts[0].findings[0].clone();
+        f.requirement = "KIT:ASIP-STRUCT-MIN-StrucMin.sch".into();
+        f.location.path = Some("/*:ClinicalDocument[namespace-uri()='urn:hl7-org:v3'][1]".into());
+        let origin = crate::model::KitOrigin {
+            schematron: "profils/structurationMinimale/ASIP-STRUCT-MIN-StrucMin.sch".into(),
+            kind: "failed-assert".into(),
+            test: "count(hl7:setId) >= 1 and @a < 2".into(),
+            role: Some("error".into()),
+            id: None,
+            rule_context: "//hl7:ClinicalDocument".into(),
+            text: "setId & co".into(),
+            source: "x.sch:3".into(),
+            kit_version: "7cd489b".into(),
+        };
+        f.kit = Some(Box::new(origin.clone()));
+        let mut g = f.clone();
+        g.kit = Some(Box::new(crate::model::KitOrigin {
+            kind: "successful-report".into(),
+            role: None,
+            ..origin
+        }));
+        r.artifacts[0].findings = vec![f, g];
+        let xml = render(&r, &View::default());
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        let kids: Vec<_> = doc
+            .root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .collect();
+        let rules: Vec<_> = kids
+            .iter()
+            .filter(|n| n.has_tag_name((NS_SVRL, "fired-rule")))
+            .filter(|n| n.attribute("id").is_some_and(|i| i.starts_with("KIT:")))
+            .collect();
+        // One fired-rule for the two asserts of the same rule context.
+        assert_eq!(rules.len(), 1, "{xml}");
+        assert_eq!(
+            rules[0].attribute("context"),
+            Some("//hl7:ClinicalDocument")
+        );
+        let fa = kids
+            .iter()
+            .find(|n| n.has_tag_name((NS_SVRL, "failed-assert")))
+            .expect("failed-assert");
+        assert_eq!(
+            fa.attribute("test"),
+            Some("count(hl7:setId) >= 1 and @a < 2")
+        );
+        assert_eq!(fa.attribute("role"), Some("error"));
+        assert_eq!(
+            fa.attribute("location"),
+            Some("/*:ClinicalDocument[namespace-uri()='urn:hl7-org:v3'][1]")
+        );
+        let text = fa
+            .children()
+            .find(|n| n.has_tag_name((NS_SVRL, "text")))
+            .and_then(|n| n.text());
+        assert_eq!(text, Some("setId & co"));
+        let sr = kids
+            .iter()
+            .find(|n| n.has_tag_name((NS_SVRL, "successful-report")))
+            .expect("successful-report");
+        assert_eq!(
+            sr.attribute("role"),
+            None,
+            "no role when the kit gives none"
+        );
+    }
+
+    #[test]
     fn nested_entries_prefix_the_location() {
         let mut r = sample_report();
         r.artifacts[1].findings[0].verdict = Verdict::Fail;
