@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Process a VIHF without signature and an ITI-41 without XAdES entry (findings still recorded).
     #[arg(long)]
     pub unsigned_ok: bool,
+    /// The official ANS CDA kit folder: every CDA received also gets the kit's verdict (`KIT:…` findings,
+    /// recorded, not refused).
+    #[arg(long, env = "DUI_CONFORM_KIT")]
+    pub kit: Option<std::path::PathBuf>,
 }
 
 /// Subcommands of `pki`.
@@ -418,6 +422,11 @@ fn serve_cmd(a: ServeArgs) -> anyhow::Result<ExitCode> {
         state_dir: a.state_dir,
         endpoints_file: a.endpoints_file,
         unsigned_ok: a.unsigned_ok,
+        kit: a
+            .kit
+            .as_deref()
+            .map(|d| dui_kit_load(d).map(std::sync::Arc::new))
+            .transpose()?,
     };
     rt.block_on(async {
         let stop = async {

@@ -356,10 +356,14 @@ struct Direct {
 
 impl Direct {
     fn new(unsigned_ok: bool) -> Direct {
+        Direct::with(|c| c.unsigned_ok = unsigned_ok)
+    }
+
+    fn with(f: impl FnOnce(&mut Config)) -> Direct {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = Config::new(dir.path());
-        cfg.unsigned_ok = unsigned_ok;
         cfg.signature_trust = fixture_trust(Vec::new());
+        f(&mut cfg);
         Direct {
             h: Handler::open(cfg).expect("handler"),
             _dir: dir,
@@ -1136,4 +1140,42 @@ fn invalid_signatures_are_refused_with_a_precise_finding() {
         );
     }
     insta::assert_json_snapshot!("invalid_signatures", snap);
+}
+
+/// `serve --kit DIR`: every deposited CDA also gets the official kit's verdict, recorded as `KIT:…`
+/// findings (the XSD first); a kit failure is recorded, not refused (`dmp::Config::kit`).
+#[test]
+fn with_the_kit_configured_deposits_get_the_official_verdict_recorded() {
+    if crate::schematron::kit().is_none() {
+        return;
+    }
+    let kit = dui_conform::schematron::Kit::load(&crate::schematron::kit_dir()).expect("kit");
+    let d = Direct::with(|c| c.kit = Some(std::sync::Arc::new(kit)));
+    // The valid fixture: the kit ran (its XSD too, judging CDA-BODY-011), the deposit is accepted.
+    let (_, answer) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fixture());
+    assert!(answer.contains("ResponseStatusType:Success"), "{answer}");
+    let findings = d.findings();
+    assert!(!fails(&findings, "CDA-BODY-011"), "{findings}");
+    // A document the kit rejects (a templateId root that is no OID: XSD and Structuration minimale);
+    // `fresh` re-signs the request. Our own rules refuse it too (CDA-HDR-012): the kit's findings are
+    // recorded beside ours.
+    let body = with_cda(&fixture(), |c| {
+        c.replacen("<id root=", "<templateId root=\"not an OID\"/><id root=", 1)
+    });
+    let d = Direct::with(|c| c.kit = d.h.config.kit.clone());
+    let (_, answer) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&body));
+    assert!(answer.contains("XDSRepositoryMetadataError"), "{answer}");
+    let findings = d.findings();
+    for rule in ["KIT:XSD", "KIT:ASIP-STRUCT-MIN-StrucMin.sch", "CDA-HDR-012"] {
+        assert!(fails(&findings, rule), "{rule} not failed:\n{findings}");
+    }
+    // CDA-BODY-011 is a SHOULD: judged by the schema, a warning.
+    #[cfg(feature = "xsd")]
+    assert!(
+        findings
+            .lines()
+            .any(|l| l.contains("\"requirement\":\"CDA-BODY-011\"")
+                && l.contains("\"verdict\":\"warning\"")),
+        "{findings}"
+    );
 }

@@ -31,7 +31,7 @@ const QUICK: &[&str] = &[
 /// A sample failing Structuration minimale only (no setId), quick to check.
 const NO_SET_ID: &str = "hl7V2-exemples/Vague 2/Trans_LPS_CDA_MSSanté/TRANSMISSION_LPS_DOC_CDA_COURRIEL_FROM_MSSANTE_V1.1/Transmission initiale MDM/CR_Radio_CDAN1_v1.XML";
 
-fn kit_dir() -> PathBuf {
+pub fn kit_dir() -> PathBuf {
     util::shared().join("ans-kit")
 }
 

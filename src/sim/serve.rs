@@ -24,6 +24,8 @@ pub struct ServeOptions {
     pub endpoints_file: Option<PathBuf>,
     /// `--unsigned-ok`.
     pub unsigned_ok: bool,
+    /// `--kit DIR`, loaded: the simulators add the official kit's verdict to every CDA they receive.
+    pub kit: Option<std::sync::Arc<crate::schematron::Kit>>,
 }
 
 /// Why `serve` failed.
@@ -72,6 +74,7 @@ pub async fn serve(opts: ServeOptions, stop: impl Future<Output = ()>) -> Result
     let pki = Pki::init(&opts.state_dir.join("pki"))?;
     let mut cfg = dmp::Config::new(&opts.state_dir);
     cfg.unsigned_ok = opts.unsigned_ok;
+    cfg.kit = opts.kit.clone();
     // XML signatures (VIHF seal, XAdES) chain to the same CA bundle as the TLS client certificates: the
     // test CA, plus whatever CA the vendor appended to ca.pem (e.g. the IGC-Santé test chain).
     cfg.signature_trust = std::sync::Arc::new(crate::xmldsig::Trust::new(pki.ca_certs()?));

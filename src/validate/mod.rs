@@ -348,12 +348,49 @@ pub fn validate_cda(
 ) -> ArtifactResult {
     let mut sink = Sink::new();
     with_cda(bytes, opts, &mut sink, check_cda);
+    let xsd = opts
+        .kit
+        .as_ref()
+        .map(|kit| crate::schematron::xsd_findings(kit, bytes));
+    #[cfg(feature = "xsd")]
+    if let Some(xsd) = &xsd {
+        xsd_verdict(&mut sink, xsd);
+    }
     let mut findings = sink.finish();
     if let Some(kit) = &opts.kit {
-        findings.extend(crate::schematron::xsd_findings(kit, bytes));
+        findings.extend(xsd.unwrap_or_default());
         findings.extend(crate::schematron::kit::findings(kit, bytes));
     }
     result(path, parent, bytes, ArtifactKind::Cda, findings)
+}
+
+/// CDA-BODY-011 (the document is valid against the kit's extended CDA schema) judged by the `KIT:XSD`
+/// findings when the schema could run: a pass, or a violation at the first schema error. When the kit's
+/// schema could not be set up the rule stays "non vérifié" (the check's own not-applicable finding).
+#[cfg(feature = "xsd")]
+fn xsd_verdict(sink: &mut Sink, xsd: &[crate::model::Finding]) {
+    let errors: Vec<_> = xsd
+        .iter()
+        .filter(|f| f.verdict == crate::model::Verdict::Fail)
+        .collect();
+    if xsd.len() > errors.len() {
+        return;
+    }
+    match errors.first() {
+        None => sink.check("CDA-BODY-011"),
+        Some(first) => {
+            let n = errors.len();
+            let (fr, en) = (&first.message.fr, &first.message.en);
+            sink.violation(
+                "CDA-BODY-011",
+                first.location.clone(),
+                crate::msg!(
+                    "{n} erreur(s) de validation XSD contre CDA_extended.xsd (détail : findings KIT:XSD), la première : {fr}",
+                    "{n} XSD validation error(s) against CDA_extended.xsd (details: KIT:XSD findings), the first: {en}"
+                ),
+            );
+        }
+    }
 }
 
 /// Decodes and parses `bytes` as a CDA and calls `f` with the view; reports CDA-WF-010/011/012 on the

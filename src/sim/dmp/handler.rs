@@ -123,8 +123,7 @@ impl Handler {
         Options {
             limits: self.config.limits.clone(),
             target: Target::Dmp,
-            // The official kit is not wired into the simulator yet (issue 3).
-            kit: None,
+            kit: self.config.kit.clone(),
         }
     }
 

@@ -101,6 +101,11 @@ pub struct Config {
     /// CA certificates the VIHF and XAdES signer certificates must chain to (DMP-VIHF-013, DMP-TX-016):
     /// the PKI's `ca.pem` bundle for `serve`; empty, every signature fails as a configuration error.
     pub signature_trust: std::sync::Arc<crate::xmldsig::Trust>,
+    /// The official ANS CDA kit (`serve --kit DIR`): each deposited CDA also gets the kit's verdict,
+    /// recorded as `KIT:…` findings. They do not refuse the deposit: which content errors the real DMP
+    /// refuses at run time is not documented ([U]); homologation judges them (kit README), so does the
+    /// report.
+    pub kit: Option<std::sync::Arc<crate::schematron::Kit>>,
 }
 
 impl Config {
@@ -113,6 +118,7 @@ impl Config {
             limits: Limits::default(),
             net: NetLimits::default(),
             signature_trust: Default::default(),
+            kit: None,
         }
     }
 }
