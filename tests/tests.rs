@@ -18,6 +18,10 @@ mod pki;
 mod evidence;
 // The DMP simulator against curl, openssl s_client and python3; rule violations, faults, SIGKILL.
 mod dmp;
+// The DMP registry queries, restarts and the state-directory lock.
+mod dmp_registry;
+// The DMP load generator (ignored: run on demand in release, see its module doc).
+mod dmp_load;
 // The official ANS kit (schematrons) run natively on the real samples.
 mod schematron;
 // XSD validation against the ANS kit's CDA schema, compared with xmllint.
