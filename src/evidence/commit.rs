@@ -13,7 +13,7 @@
 //! # Checkpoints and recovery
 //! When a segment exceeds [`SEGMENT_BYTES`] a new one is started and the old one is checkpointed in the
 //! background: the object files it covers are made durable (`syncfs` on Linux: one flush for all of them;
-//! elsewhere one `fsync` each), then the segment is deleted. The active segment is checkpointed when the
+//! elsewhere, or for a segment of a few objects, one `fsync` each), then the segment is deleted. The active segment is checkpointed when the
 //! last store of the folder is dropped (clean shutdown). After a crash, [`EvidenceStore::open`] replays
 //! every segment left: a frame whose object file is missing, short or altered is stored again (durably),
 //! a torn last frame (a batch cut short, never acknowledged) is ignored, then the segment is deleted.
@@ -97,6 +97,7 @@ pub(super) struct Wal {
     objects: PathBuf,
     seq: u64,
     size: u64,
+    frames: u64,
 }
 
 /// Group-commit state shared by the stores of one folder.
@@ -114,7 +115,7 @@ impl Drop for GroupCommit {
         if let Some(w) = wal {
             let path = segment_path(&w.dir, w.seq);
             drop(w.file);
-            let _ = checkpoint(&w.objects, &w.dir, &path);
+            let _ = checkpoint(&w.objects, &w.dir, &path, w.frames);
         }
     }
 }
@@ -146,6 +147,7 @@ impl Wal {
             objects,
             seq,
             size: 0,
+            frames: 0,
         })
     }
 }
@@ -171,24 +173,40 @@ fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, EvidenceError> {
     Ok(out)
 }
 
+/// Up to this many objects a checkpoint flushes them one by one; beyond, one `syncfs` (Linux) is cheaper.
+const FLUSH_EACH_MAX: u64 = 64;
+
 /// Makes the object files a segment covers durable, then deletes the segment.
-fn checkpoint(objects: &Path, dir: &Path, segment: &Path) -> Result<(), EvidenceError> {
-    flush_objects(objects, segment)?;
+fn checkpoint(
+    objects: &Path,
+    dir: &Path,
+    segment: &Path,
+    frames: u64,
+) -> Result<(), EvidenceError> {
+    if frames <= FLUSH_EACH_MAX {
+        flush_each(objects, segment)?;
+    } else {
+        flush_all(objects, segment)?;
+    }
     std::fs::remove_file(segment).map_err(io_err(segment))?;
     sync_dir(dir)
 }
 
 /// Linux: one `syncfs` flushes every file and folder of the file system holding `objects/`.
 #[cfg(target_os = "linux")]
-fn flush_objects(objects: &Path, _segment: &Path) -> Result<(), EvidenceError> {
+fn flush_all(objects: &Path, _segment: &Path) -> Result<(), EvidenceError> {
     let d = File::open(objects).map_err(io_err(objects))?;
-    rustix::fs::syncfs(&d).map_err(|e| io_err(objects)(e.into()))?;
-    Ok(())
+    rustix::fs::syncfs(&d).map_err(|e| io_err(objects)(e.into()))
 }
 
-/// Elsewhere: one `fsync` per object the segment names, and its folder.
+/// Elsewhere: one `fsync` per object.
 #[cfg(not(target_os = "linux"))]
-fn flush_objects(objects: &Path, segment: &Path) -> Result<(), EvidenceError> {
+fn flush_all(objects: &Path, segment: &Path) -> Result<(), EvidenceError> {
+    flush_each(objects, segment)
+}
+
+/// One `fsync` per object the segment names, and its folder.
+fn flush_each(objects: &Path, segment: &Path) -> Result<(), EvidenceError> {
     for_each_frame(segment, |name, _| {
         let dir = objects.join(&name[..2]);
         let path = dir.join(name);
@@ -336,6 +354,7 @@ impl EvidenceStore {
                     .and_then(|()| w.file.write_all(b"\n"))
                     .map_err(io_err(&seg))?;
                 w.size += (head.len() + item.bytes.len() + 1) as u64;
+                w.frames += 1;
             }
             w.file.sync_data().map_err(io_err(&seg))?;
         }
@@ -349,10 +368,10 @@ impl EvidenceStore {
             let old = std::mem::replace(w, next);
             let path = segment_path(&old.dir, old.seq);
             drop(old.file);
-            let (objects, dir) = (old.objects, old.dir);
+            let (objects, dir, frames) = (old.objects, old.dir, old.frames);
             std::thread::spawn(move || {
                 // A failure leaves the segment for the next open to replay.
-                let _ = checkpoint(&objects, &dir, &path);
+                let _ = checkpoint(&objects, &dir, &path, frames);
             });
         }
         drop(wal);
@@ -423,7 +442,9 @@ impl EvidenceStore {
     pub(super) fn recover_wal(&self) -> Result<(), EvidenceError> {
         let dir = self.root.join(WAL_DIR);
         for (_, seg) in segments(&dir)? {
+            let mut frames = 0;
             for_each_frame(&seg, |name, bytes| {
+                frames += 1;
                 let path = self.object_path(name)?;
                 let intact = std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
                     && std::fs::read(&path).is_ok_and(|b| b == bytes);
@@ -435,7 +456,7 @@ impl EvidenceStore {
                 }
                 Ok(())
             })?;
-            checkpoint(&self.objects, &dir, &seg)?;
+            checkpoint(&self.objects, &dir, &seg, frames)?;
         }
         Ok(())
     }
