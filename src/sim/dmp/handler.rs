@@ -3,8 +3,10 @@
 //! tokio's blocking pool.
 //!
 //! Order, so that nothing acknowledged is ever lost: the request is checked, then written durably to the
-//! evidence store with its findings, then the registry changes, then the response is written durably,
-//! and only then is it sent. A crash before the response record leaves a request without response in the
+//! evidence store with its findings (with, for a deposit, each document as its own object: the
+//! repository serves ITI-43 from there), then the registry changes, then the response is written
+//! durably, and only then is it sent. Both writes go through [`EvidenceStore::commit`]: the requests
+//! handled at the same time share one disk flush (group commit), each still waiting for its own. A crash before the response record leaves a request without response in the
 //! manifest: the replay ignores it (the DUI never saw a `Success`).
 
 use std::collections::{HashMap, HashSet};
