@@ -24,34 +24,38 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// CPU time (ms) used so far by this process's live threads, split into (server: tokio's threads,
-/// client: the others), from `/proc/self/task/*/stat` (Linux; zeros elsewhere).
+/// CPU time (ms) used so far, as (server: tokio's threads, still alive; whole process, exited threads
+/// included), from `/proc/self/task/*/stat` and `/proc/self/stat` (Linux; zeros elsewhere). The client
+/// is the difference.
 fn cpu_ms() -> (f64, f64) {
     let tick_ms = 10.0; // USER_HZ = 100 on Linux.
-    let (mut server, mut client) = (0.0, 0.0);
-    let Ok(rd) = std::fs::read_dir("/proc/self/task") else {
-        return (0.0, 0.0);
-    };
-    for t in rd.flatten() {
-        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = &stat[open + 1..close];
-        let f: Vec<&str> = stat[close + 2..].split(' ').collect();
-        let ticks: f64 = [11, 12]
+                        // (comm, utime + stime in ticks) of a stat line.
+    fn parse(stat: &str) -> Option<(&str, f64)> {
+        let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+        let f: Vec<&str> = stat.get(close + 2..)?.split(' ').collect();
+        let ticks = [11, 12]
             .iter()
             .filter_map(|&i| f.get(i).and_then(|v| v.parse::<f64>().ok()))
             .sum();
-        if comm.starts_with("tokio") {
-            server += ticks * tick_ms;
-        } else {
-            client += ticks * tick_ms;
+        Some((stat.get(open + 1..close)?, ticks))
+    }
+    let total = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| parse(&s).map(|(_, t)| t))
+        .unwrap_or(0.0);
+    let mut server = 0.0;
+    if let Ok(rd) = std::fs::read_dir("/proc/self/task") {
+        for t in rd.flatten() {
+            if let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) {
+                if let Some((comm, ticks)) = parse(&stat) {
+                    if comm.starts_with("tokio") {
+                        server += ticks;
+                    }
+                }
+            }
         }
     }
-    (server, client)
+    (server * tick_ms, total * tick_ms)
 }
 
 /// What one client thread saw.
@@ -116,13 +120,13 @@ fn dmp_load_iti41_50kb_deposits_over_mutual_tls() {
         .collect();
     ready.wait();
     let t0 = *start.get_or_init(Instant::now);
-    let (server0, client0) = cpu_ms();
+    let (server0, total0) = cpu_ms();
     let seen: Vec<Seen> = handles
         .into_iter()
         .map(|h| h.join().expect("client thread"))
         .collect();
     let elapsed = t0.elapsed();
-    let (server1, client1) = cpu_ms();
+    let (server1, total1) = cpu_ms();
     let mut lat: Vec<Duration> = seen.iter().flat_map(|s| s.latencies.clone()).collect();
     let refused: Vec<&String> = seen.iter().flat_map(|s| &s.refused).collect();
     lat.sort();
@@ -147,10 +151,9 @@ fn dmp_load_iti41_50kb_deposits_over_mutual_tls() {
     );
     // CPU per deposit: what the throughput would be with the 2 cores to ourselves (the machine is shared).
     let server_ms = (server1 - server0) / n as f64;
-    let client_ms = (client1 - client0).max(0.0) / n as f64;
+    let client_ms = ((total1 - total0) - (server1 - server0)).max(0.0) / n as f64;
     eprintln!(
-        "DMP load: CPU per deposit: server {server_ms:.2} ms, client {client_ms:.2} ms (threads alive at \
-         the end); 2 dedicated cores would sustain about {:.0} deposits/s (server and client) or {:.0} \
+        "DMP load: CPU per deposit: server {server_ms:.2} ms, client {client_ms:.2} ms (user + system); 2 dedicated cores would sustain about {:.0} deposits/s (server and client) or {:.0} \
          (server alone)",
         2000.0 / (server_ms + client_ms).max(0.001),
         2000.0 / server_ms.max(0.001)
