@@ -20,6 +20,10 @@ mod evidence;
 mod dmp;
 // XML-DSig interoperability with xmlsec1, both ways.
 mod xmldsig;
+// The DMP registry queries, restarts and the state-directory lock.
+mod dmp_registry;
+// The DMP load generator (ignored: run on demand in release, see its module doc).
+mod dmp_load;
 // The official ANS kit (schematrons) run natively on the real samples.
 mod schematron;
 // XSD validation against the ANS kit's CDA schema, compared with xmllint.

@@ -36,6 +36,10 @@
 //! keep its hash ([`EvidenceStore::head`], [`VerifyReport::head`]), e.g. in the run report, to anchor it. One process writes a state directory at a
 //! time: two writers would interleave two chains.
 
+mod commit;
+
+pub use commit::{Staged, SEGMENT_BYTES, WAL_DIR};
+
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -113,6 +117,9 @@ pub enum Direction {
     Request,
     /// Sent to the system under test.
     Response,
+    /// A document carried by a request (an MTOM part), stored on its own so that it can be served back
+    /// byte-exact (ITI-43) without keeping it in memory.
+    Document,
 }
 
 /// A finding attached to an exchange: the requirement id and its verdict (the full finding, with message and
@@ -194,6 +201,8 @@ struct Shared {
     appender: Mutex<Appender>,
     sync: Mutex<SyncState>,
     synced_cv: Condvar,
+    /// Batches of [`EvidenceStore::commit`] and the write-ahead log.
+    group: commit::GroupCommit,
 }
 
 /// The manifests open in this process, by canonical path.
@@ -293,15 +302,20 @@ impl EvidenceStore {
                 syncing: false,
             }),
             synced_cv: Condvar::new(),
+            group: Default::default(),
         });
         reg.insert(key, std::sync::Arc::downgrade(&shared));
-        Ok(EvidenceStore {
+        drop(reg);
+        let store = EvidenceStore {
             root,
             objects,
             tmp,
             manifest_path,
             shared,
-        })
+        };
+        // Objects a crash left only in the write-ahead log (see `commit`).
+        store.recover_wal()?;
+        Ok(store)
     }
 
     /// The SHA-256 of the last manifest entry line ([`GENESIS`] when empty): quoting it in a report anchors
@@ -845,6 +859,7 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
                             match e.direction {
                                 Direction::Request => "request",
                                 Direction::Response => "response",
+                                Direction::Document => "document",
                             },
                             e.exchange,
                             e.at

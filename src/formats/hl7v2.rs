@@ -274,7 +274,10 @@ pub struct HlTime {
 
 /// Parses an XDS DTM: `^[0-9]{4}(?:[0-9]{2}){0,5}$`, UTC, no offset, no fraction (XDS-DE-029).
 pub fn parse_dtm(s: &str) -> Result<HlTime, TimeError> {
-    if !(4..=14).contains(&s.len()) || s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if !(4..=14).contains(&s.len())
+        || !s.len().is_multiple_of(2)
+        || !s.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(TimeError::Layout);
     }
     fields(s, None)

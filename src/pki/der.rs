@@ -224,7 +224,7 @@ fn string_value(tag: u8, content: &[u8]) -> Option<String> {
         0x14 => Some(content.iter().map(|&b| b as char).collect()),
         // BMPString: UTF-16BE.
         0x1E => {
-            if content.len() % 2 != 0 {
+            if !content.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = content
@@ -235,7 +235,7 @@ fn string_value(tag: u8, content: &[u8]) -> Option<String> {
         }
         // UniversalString: UTF-32BE.
         0x1C => {
-            if content.len() % 4 != 0 {
+            if !content.len().is_multiple_of(4) {
                 return None;
             }
             Some(

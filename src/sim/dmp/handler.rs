@@ -3,13 +3,16 @@
 //! tokio's blocking pool.
 //!
 //! Order, so that nothing acknowledged is ever lost: the request is checked, then written durably to the
-//! evidence store with its findings, then the registry changes, then the response is written durably,
-//! and only then is it sent. A crash before the response record leaves a request without response in the
+//! evidence store with its findings (with, for a deposit, each document as its own object: the
+//! repository serves ITI-43 from there), then the registry changes, then the response is written
+//! durably, and only then is it sent. Both writes go through [`EvidenceStore::commit`]: the requests
+//! handled at the same time share one disk flush (group commit), each still waiting for its own. A crash before the response record leaves a request without response in the
 //! manifest: the replay ignores it (the DUI never saw a `Success`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
+use bytes::Bytes;
 use roxmltree::Document;
 
 use super::cmd::{iti18, iti41, iti43, iti57, unknown};
@@ -19,7 +22,7 @@ use super::wire::{self, FaultCode, HttpRequest, RegistryError, Response};
 use super::{Config, Peer};
 use crate::checks::dmp::{self as cdmp, Envelope, HttpFacts, StateFacts, Transaction, Wire};
 use crate::checks::Sink;
-use crate::evidence::{self, Direction, EvidenceStore, FindingRef};
+use crate::evidence::{self, Direction, EvidenceStore, FindingRef, ManifestEntry, Staged};
 use crate::formats::xds as fxds;
 use crate::formats::xml;
 use crate::model::{ArtifactResult, Finding, Verdict};
@@ -50,6 +53,8 @@ pub struct Handler {
     pub findings: FindingsLog,
     seen_message_ids: Mutex<HashSet<String>>,
     seen_assertion_ids: Mutex<HashSet<String>>,
+    /// The state directory's exclusive lock, held as long as the handler lives.
+    _lock: std::fs::File,
 }
 
 /// Why the handler could not be set up.
@@ -62,6 +67,56 @@ pub enum SetupError {
     /// `findings.jsonl` could not be opened.
     #[error("findings log: {0}")]
     Findings(std::io::Error),
+    /// Another process serves this state directory (configuration: one process per state directory,
+    /// the evidence manifest is one hash chain with one writer).
+    #[error(
+        "state directory {} is in use by another dui-conform process (lock {}): one process per state \
+         directory; stop the other one or choose another --state-dir",
+        dir.display(),
+        lock.display()
+    )]
+    Locked {
+        /// The state directory.
+        dir: std::path::PathBuf,
+        /// Its lock file.
+        lock: std::path::PathBuf,
+    },
+    /// The lock file could not be created or locked.
+    #[error("state directory lock {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// System error.
+        source: std::io::Error,
+    },
+}
+
+/// The lock file of a state directory (held, exclusively, by the process serving it).
+pub const LOCK_FILE: &str = "serve.lock";
+
+/// Takes the exclusive lock of a state directory (created if needed); released when the file is dropped
+/// or the process ends, however it ends.
+pub fn lock_state_dir(dir: &std::path::Path) -> Result<std::fs::File, SetupError> {
+    let path = dir.join(LOCK_FILE);
+    let io = |source| SetupError::Lock {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SetupError::Locked {
+            dir: dir.to_path_buf(),
+            lock: path,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
 }
 
 fn endpoint_name(tx: Option<Transaction>) -> &'static str {
@@ -101,9 +156,10 @@ enum Gate {
 }
 
 impl Handler {
-    /// Opens the state directory (evidence store, findings log) and rebuilds the registry from the
-    /// recorded exchanges.
+    /// Locks the state directory (one process per state directory: [`SetupError::Locked`] otherwise),
+    /// opens it (evidence store, findings log) and rebuilds the registry from the recorded exchanges.
     pub fn open(config: Config) -> Result<Handler, SetupError> {
+        let lock = lock_state_dir(&config.state_dir)?;
         let evidence = EvidenceStore::open(&config.state_dir)?;
         let findings = FindingsLog::open(&config.state_dir).map_err(SetupError::Findings)?;
         let h = Handler {
@@ -114,6 +170,7 @@ impl Handler {
             findings,
             seen_message_ids: Mutex::new(HashSet::new()),
             seen_assertion_ids: Mutex::new(HashSet::new()),
+            _lock: lock,
         };
         h.replay()?;
         Ok(h)
@@ -127,43 +184,54 @@ impl Handler {
         }
     }
 
-    /// Rebuilds the registry: every ITI-41 / ITI-57 request whose recorded response is a `Success`,
-    /// replayed in manifest order (ids are derived from the request hash, so they come out the same).
+    /// Rebuilds the state from the evidence store, in manifest order: the wsa:MessageIDs and VIHF
+    /// assertion IDs of every recorded request (DMP-SOAP-012 and DMP-VIHF-010 hold across the whole run,
+    /// restarts included), and the registry: every ITI-41 / ITI-57 request whose recorded response is a
+    /// `Success`, replayed (ids are derived from the request hash, so they come out the same).
     fn replay(&self) -> Result<(), SetupError> {
         let entries = self.evidence.entries()?;
-        let mut responses: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        let mut responses: HashMap<&str, &str> = HashMap::new();
         for e in &entries {
             if e.direction == Direction::Response {
                 responses.insert(e.exchange.as_str(), e.sha256.as_str());
             }
         }
         let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let mut messages = self
+            .seen_message_ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut assertions = self
+            .seen_assertion_ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         for e in &entries {
-            if e.direction != Direction::Request
-                || (e.endpoint != "dmp/iti41" && e.endpoint != "dmp/iti57")
-            {
-                continue;
-            }
-            let Some(resp_sha) = responses.get(e.exchange.as_str()) else {
-                continue;
-            };
-            let Ok(resp) = self.evidence.get(resp_sha) else {
-                continue;
-            };
-            if !contains(&resp, b"ResponseStatusType:Success") {
+            if e.direction != Direction::Request || !e.endpoint.starts_with("dmp/") {
                 continue;
             }
             let Ok(capture) = self.evidence.get(&e.sha256) else {
                 continue;
             };
-            let _ = apply_recorded(&capture, &e.sha256, &self.config.limits, &mut reg);
+            let capture = Bytes::from(capture);
+            let success = (e.endpoint == "dmp/iti41" || e.endpoint == "dmp/iti57")
+                && responses
+                    .get(e.exchange.as_str())
+                    .and_then(|r| self.evidence.get(r).ok())
+                    .is_some_and(|r| contains(&r, b"ResponseStatusType:Success"));
+            let _ = self.apply_recorded(
+                &capture,
+                &e.sha256,
+                success.then_some(&mut *reg),
+                &mut messages,
+                &mut assertions,
+            );
         }
         Ok(())
     }
 
     /// Handles one request.
     pub fn process(&self, req: &HttpRequest, peer: &Peer) -> Outcome {
-        let capture = req.capture();
+        let capture = Bytes::from(req.capture());
         let sha = evidence::sha256_hex(&capture);
         let exchange = evidence::new_exchange_id();
         let mut sink = Sink::new();
@@ -199,7 +267,12 @@ impl Handler {
         let env = Envelope::of(doc.root_element());
         let tx = env.transaction();
         let endpoint = endpoint_name(tx);
-        let state = self.state_facts(&env, tx, &split);
+        // The documents an ITI-41 carries, extracted once (slices of the capture, not copies).
+        let docs = match (tx, env.payload) {
+            (Some(Transaction::Iti41), Some(p)) => iti41::documents(p, &split, &capture),
+            _ => HashMap::new(),
+        };
+        let state = self.state_facts(&env, tx, &docs);
         let w = Wire {
             envelope: doc.root_element(),
             http: &http,
@@ -298,19 +371,50 @@ impl Handler {
         // A dropped connection answers nothing and changes nothing (the request is still recorded).
         let normal = response.status == 0 && fault != Some(Fault::Drop);
 
-        // Record the request durably with its findings, and the findings log.
+        // Record the request durably with its findings (and, for a deposit that may be registered, each
+        // document as its own object: the repository serves it from there), then the findings log.
         let mut all: Vec<Finding> = wire_findings.clone();
         if let Some(r) = results.first() {
             all.extend(r.findings.iter().cloned());
         }
-        if let Err(e) = self.evidence.store(
-            &exchange,
-            endpoint,
-            Direction::Request,
-            peer.subject.as_deref(),
-            &capture,
-            refs(&all),
-        ) {
+        let entry =
+            |direction: Direction, peer: Option<&str>, findings: Vec<FindingRef>| ManifestEntry {
+                at: evidence::now_rfc3339(),
+                exchange: exchange.clone(),
+                endpoint: endpoint.to_string(),
+                direction,
+                peer: peer.map(str::to_string),
+                sha256: String::new(),
+                size: 0,
+                findings,
+            };
+        let mut staged = vec![Staged::with_sha(
+            sha.clone(),
+            capture.clone(),
+            Some(entry(
+                Direction::Request,
+                peer.subject.as_deref(),
+                refs(&all),
+            )),
+        )];
+        let mut doc_refs = HashMap::new();
+        if normal && tx == Some(Transaction::Iti41) {
+            for (id, bytes) in &docs {
+                let s = Staged::new(
+                    bytes.clone(),
+                    Some(entry(Direction::Document, None, Vec::new())),
+                );
+                doc_refs.insert(
+                    id.clone(),
+                    iti41::DocRef {
+                        sha256: s.sha256.clone(),
+                        size: bytes.len() as u64,
+                    },
+                );
+                staged.push(s);
+            }
+        }
+        if let Err(e) = self.evidence.commit(staged) {
             return Outcome::Respond(
                 wire::fault(
                     FaultCode::Receiver,
@@ -332,7 +436,7 @@ impl Handler {
             response = self.dispatch(
                 tx,
                 &doc,
-                &split,
+                &doc_refs,
                 &sha,
                 &results,
                 &wire_findings,
@@ -343,14 +447,13 @@ impl Handler {
         if fault == Some(Fault::Drop) {
             return Outcome::Drop;
         }
-        if let Err(e) = self.evidence.store(
-            &exchange,
-            endpoint,
-            Direction::Response,
-            None,
-            &response.body,
-            Vec::new(),
-        ) {
+        let body = Bytes::from(std::mem::take(&mut response.body));
+        let recorded = self.evidence.commit(vec![Staged::new(
+            body.clone(),
+            Some(entry(Direction::Response, None, Vec::new())),
+        )]);
+        response.body = body.into();
+        if let Err(e) = recorded {
             return Outcome::Respond(
                 wire::fault(
                     FaultCode::Receiver,
@@ -374,7 +477,7 @@ impl Handler {
         &self,
         tx: Option<Transaction>,
         doc: &Document<'_>,
-        split: &wire::Split<'_>,
+        doc_refs: &HashMap<String, iti41::DocRef>,
         sha: &str,
         results: &[ArtifactResult],
         wire_findings: &[Finding],
@@ -399,8 +502,7 @@ impl Handler {
                     );
                 };
                 let mut errors = iti41::errors(results, wire_findings, self.config.unsigned_ok);
-                let docs = iti41::documents(payload, split);
-                let dep = iti41::deposit(&sub, &docs, sha);
+                let dep = iti41::deposit(&sub, doc_refs, sha);
                 let mut reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
                 if errors.is_empty() {
                     let uids: Vec<&str> =
@@ -415,8 +517,7 @@ impl Handler {
                     }
                 }
                 if errors.is_empty() {
-                    let replaced: Vec<&str> = dep.replaced.iter().map(String::as_str).collect();
-                    reg.deposit(dep.entries.clone(), &replaced);
+                    iti41::apply(dep, &mut reg);
                 }
                 wire::registry_response(Transaction::Iti41, relates, &errors)
             }
@@ -429,7 +530,13 @@ impl Handler {
             Some(Transaction::Iti43) => {
                 let reqs = iti43::requests(payload);
                 let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-                iti43::respond(&reqs, &reg, &self.config.repository_unique_id, relates)
+                iti43::respond(
+                    &reqs,
+                    &reg,
+                    &self.evidence,
+                    &self.config.repository_unique_id,
+                    relates,
+                )
             }
             Some(Transaction::Iti57) => {
                 let Some(sub) = super::cmd::submit_objects(payload).map(fxds::Submission::of)
@@ -569,7 +676,7 @@ impl Handler {
         &self,
         env: &Envelope<'_, '_>,
         tx: Option<Transaction>,
-        split: &wire::Split<'_>,
+        docs: &HashMap<String, Bytes>,
     ) -> StateFacts {
         let mut s = StateFacts {
             signature_trust: self.config.signature_trust.clone(),
@@ -619,7 +726,6 @@ impl Handler {
                         .map(str::to_string);
                 }
                 // DMP-VIHF-027: the CDA healthCareFacility code of the first CDA document carried.
-                let docs = iti41::documents(p, split);
                 s.facility_code = docs
                     .values()
                     .find_map(|d| facility_code(d, &self.config.limits));
@@ -716,25 +822,60 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+impl Handler {
+    /// Reads a recorded request back: its ids go to the seen sets; when `reg` is given (an ITI-41 or
+    /// ITI-57 acknowledged with `Success`), its effect is re-applied to the registry. A deposit recorded
+    /// before documents were stored on their own gets its document objects now.
+    fn apply_recorded(
+        &self,
+        capture: &Bytes,
+        sha: &str,
+        reg: Option<&mut Registry>,
+        messages: &mut HashSet<String>,
+        assertions: &mut HashSet<String>,
+    ) -> Option<()> {
+        let limits = &self.config.limits;
+        let split = wire::split(capture, limits).ok()?;
+        let text = xml::decode(split.root, limits).ok()?;
+        let doc = xml::parse(&text, limits).ok()?;
+        let env = Envelope::of(doc.root_element());
+        if let Some(m) = env.message_id_value() {
+            messages.insert(m.to_string());
+        }
+        if let Some(id) = env.assertion.and_then(|a| a.attribute("ID")) {
+            assertions.insert(id.to_string());
+        }
+        let reg = reg?;
+        let payload = env.payload?;
+        let sub = super::cmd::submit_objects(payload).map(fxds::Submission::of)?;
+        apply_effect(&self.evidence, &env, &split, capture, &sub, sha, reg)
+    }
+}
+
 /// Re-applies a recorded ITI-41 or ITI-57 (already judged Success) to the registry.
-fn apply_recorded(
-    capture: &[u8],
+fn apply_effect(
+    store: &EvidenceStore,
+    env: &Envelope<'_, '_>,
+    split: &wire::Split<'_>,
+    capture: &Bytes,
+    sub: &fxds::Submission<'_, '_>,
     sha: &str,
-    limits: &crate::limits::Limits,
     reg: &mut Registry,
 ) -> Option<()> {
-    let split = wire::split(capture, limits).ok()?;
-    let text = xml::decode(split.root, limits).ok()?;
-    let doc = xml::parse(&text, limits).ok()?;
-    let env = Envelope::of(doc.root_element());
     let payload = env.payload?;
-    let sub = super::cmd::submit_objects(payload).map(fxds::Submission::of)?;
     match env.transaction()? {
         Transaction::Iti41 => {
-            let docs = iti41::documents(payload, &split);
-            let dep = iti41::deposit(&sub, &docs, sha);
-            let replaced: Vec<&str> = dep.replaced.iter().map(String::as_str).collect();
-            reg.deposit(dep.entries, &replaced);
+            let docs = iti41::documents(payload, split, capture);
+            let refs = iti41::refs(&docs);
+            for (id, r) in &refs {
+                let stored = store.object_path(&r.sha256).is_ok_and(|p| p.is_file());
+                if !stored {
+                    if let Some(b) = docs.get(id) {
+                        let _ = store.put(b);
+                    }
+                }
+            }
+            iti41::apply(iti41::deposit(sub, &refs, sha), reg);
         }
         Transaction::Iti57 => {
             let status = sub
@@ -758,7 +899,7 @@ fn apply_recorded(
                         .to_string(),
                 })
                 .collect();
-            let versions = iti57::versions(&sub, sha);
+            let versions = iti57::versions(sub, sha);
             iti57::apply(&iti57::Update { status, versions }, reg);
         }
         _ => {}

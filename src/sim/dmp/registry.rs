@@ -1,5 +1,7 @@
-//! The DMP's state: a registry (DocumentEntries with their status and confidentiality, per patient) and a
-//! repository (the document bytes), in memory.
+//! The DMP's state: a registry (DocumentEntries with their status and confidentiality, per patient) in
+//! memory, and a repository that knows each document by its SHA-256 and size: the bytes themselves are
+//! an object of the evidence store (content-addressed, byte-exact), read back on ITI-43, so the memory a
+//! long run needs does not grow with the documents' size.
 //!
 //! The state is never persisted on its own: on restart it is rebuilt by replaying, in manifest order,
 //! every recorded request that the simulator acknowledged with `Success` (see `handler::replay`). That
@@ -7,7 +9,6 @@
 //! the entryUUIDs a DUI obtained before the restart are still valid after it).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -53,8 +54,10 @@ pub struct Entry {
     pub classifications: Vec<Coded>,
     /// Other ExternalIdentifiers (scheme, value) than uniqueId and patientId.
     pub external: Vec<(String, String)>,
-    /// The document bytes (byte-exact).
-    pub document: Arc<[u8]>,
+    /// SHA-256 (hex) of the document: its object in the evidence store.
+    pub document_sha256: String,
+    /// Its size in bytes.
+    pub document_size: u64,
     /// Submission time of the SubmissionSet that deposited it.
     pub submission_time: Option<String>,
 }
@@ -76,6 +79,54 @@ impl Entry {
             .iter()
             .any(|c| HIDING_CODES.contains(c))
     }
+}
+
+/// One SubmissionSet as registered (FindSubmissionSets).
+#[derive(Debug, Clone)]
+pub struct SubmissionSet {
+    /// entryUUID assigned by the registry.
+    pub entry_uuid: String,
+    /// uniqueId.
+    pub unique_id: String,
+    /// sourceId.
+    pub source_id: String,
+    /// patientId (CX).
+    pub patient_id: String,
+    /// availabilityStatus (always Approved once registered).
+    pub status: String,
+    /// Title.
+    pub title: Option<String>,
+    /// Slots as deposited (submissionTime…).
+    pub slots: Vec<(String, Vec<String>)>,
+    /// Classifications as deposited (author, contentTypeCode).
+    pub classifications: Vec<Coded>,
+}
+
+impl SubmissionSet {
+    /// The first value of a slot.
+    pub fn slot(&self, name: &str) -> Option<&str> {
+        self.slots
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.first())
+            .map(String::as_str)
+    }
+}
+
+/// One Association as registered (HasMember SubmissionSet → DocumentEntry, RPLC DocumentEntry → the
+/// entry it replaces).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Association {
+    /// Id assigned by the registry.
+    pub id: String,
+    /// associationType.
+    pub assoc_type: String,
+    /// sourceObject (an entryUUID).
+    pub source: String,
+    /// targetObject (an entryUUID).
+    pub target: String,
+    /// Slots (SubmissionSetStatus…).
+    pub slots: Vec<(String, Vec<String>)>,
 }
 
 /// J08 masking/visibility flags (XDS-DE-040).
@@ -100,7 +151,13 @@ pub struct Registry {
     by_uuid: HashMap<String, Entry>,
     by_unique: HashMap<String, String>,
     by_patient: HashMap<String, Vec<String>>,
-    /// Documents by uniqueId (repository): the bytes of the current version's document.
+    /// SubmissionSets by entryUUID, and per patient in deposit order.
+    sets: HashMap<String, SubmissionSet>,
+    sets_by_patient: HashMap<String, Vec<String>>,
+    /// Associations, in registration order, and their positions by source or target entryUUID.
+    associations: Vec<Association>,
+    assoc_by_object: HashMap<String, Vec<usize>>,
+    /// Deposits applied.
     deposits: u64,
 }
 
@@ -160,6 +217,50 @@ impl Registry {
             }
         }
         out
+    }
+
+    /// The SubmissionSet with this entryUUID.
+    pub fn submission_set(&self, entry_uuid: &str) -> Option<&SubmissionSet> {
+        self.sets.get(entry_uuid)
+    }
+
+    /// SubmissionSets of a patient, in deposit order.
+    pub fn sets_of_patient(&self, patient_id: &str) -> Vec<&SubmissionSet> {
+        self.sets_by_patient
+            .get(patient_id)
+            .map(|v| v.iter().filter_map(|u| self.sets.get(u)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Associations whose source or target is `uuid`, in registration order.
+    pub fn associations_of(&self, uuid: &str) -> Vec<&Association> {
+        self.assoc_by_object
+            .get(uuid)
+            .map(|v| v.iter().filter_map(|&i| self.associations.get(i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Registers a SubmissionSet and associations (with [`Registry::deposit`]).
+    pub fn register_set(&mut self, set: SubmissionSet, associations: Vec<Association>) {
+        for a in associations {
+            let i = self.associations.len();
+            self.assoc_by_object
+                .entry(a.source.clone())
+                .or_default()
+                .push(i);
+            if a.target != a.source {
+                self.assoc_by_object
+                    .entry(a.target.clone())
+                    .or_default()
+                    .push(i);
+            }
+            self.associations.push(a);
+        }
+        self.sets_by_patient
+            .entry(set.patient_id.clone())
+            .or_default()
+            .push(set.entry_uuid.clone());
+        self.sets.insert(set.entry_uuid.clone(), set);
     }
 
     /// Stores new entries; `replaced` entries become Deprecated. Call [`Registry::conflicts`] first.
@@ -254,7 +355,8 @@ mod tests {
             slots: vec![],
             classifications: vec![],
             external: vec![],
-            document: Arc::from(&b"<x/>"[..]),
+            document_sha256: crate::evidence::sha256_hex(b"<x/>"),
+            document_size: 4,
             submission_time: None,
         }
     }

@@ -1,6 +1,9 @@
-//! ITI-18 Registry Stored Query: FindDocuments (patient, status, confidentiality, class/type/format codes,
-//! creation time), GetDocuments (by entryUUID or uniqueId); FindSubmissionSets, FindDocumentsByReferenceId
-//! and GetAssociations answer an empty list (the simulator keeps no submission sets nor reference ids).
+//! ITI-18 Registry Stored Query (IHE ITI TF-2a 3.18.4.1.2.3.7): FindDocuments (patient, status,
+//! confidentiality, class/type/format codes, creation time), FindDocumentsByReferenceId (the same plus
+//! `$XDSDocumentEntryReferenceIdList`, matched against the `urn:ihe:iti:xds:2013:referenceIdList` slot),
+//! GetDocuments (by entryUUID or uniqueId), FindSubmissionSets (patient, status, sourceId, submission
+//! time, author person, content type) and GetAssociations (`$uuid`: the associations whose source or
+//! target is one of them).
 //!
 //! # Format
 //! `query:AdhocQueryRequest` > `query:ResponseOption returnType="LeafClass|ObjectRef"` + `rim:AdhocQuery
@@ -16,7 +19,7 @@ use roxmltree::Node;
 use crate::checks::dmp::Transaction;
 use crate::checks::dmp::{adhoc_query, query_id, query_slots, slot_values, status};
 use crate::formats::xds::uuid;
-use crate::sim::dmp::registry::{Entry, Registry};
+use crate::sim::dmp::registry::{Association, Entry, Registry, SubmissionSet};
 use crate::sim::dmp::wire::{self, esc, RegistryError, Response};
 
 /// A parsed stored query.
@@ -78,55 +81,99 @@ fn code_filter(e: &Entry, scheme: &str, wanted: Option<&[String]>) -> bool {
     })
 }
 
-/// Runs the query; returns the matching entries or the registry errors.
-pub fn run<'r>(q: &Query, reg: &'r Registry) -> Result<Vec<&'r Entry>, Vec<RegistryError>> {
+/// What a query found.
+#[derive(Debug, Default)]
+pub struct Found<'r> {
+    /// DocumentEntries.
+    pub entries: Vec<&'r Entry>,
+    /// SubmissionSets.
+    pub sets: Vec<&'r SubmissionSet>,
+    /// Associations.
+    pub associations: Vec<&'r Association>,
+}
+
+fn missing(param: &str) -> Vec<RegistryError> {
+    vec![RegistryError::new("XDSStoredQueryMissingParam", param)]
+}
+
+/// The first code of a coded value (`code^^scheme`).
+fn code_of(v: &str) -> &str {
+    v.split('^').next().unwrap_or("")
+}
+
+/// FindDocuments and FindDocumentsByReferenceId (ITI TF-2a 3.18.4.1.2.3.7.1 and .14): the patient's
+/// entries with the requested status, the J08 masking rule and the optional code and time filters.
+fn find_documents<'r>(q: &Query, reg: &'r Registry) -> Result<Vec<&'r Entry>, Vec<RegistryError>> {
+    let Some(p) = q.patient_id() else {
+        return Err(missing("$XDSDocumentEntryPatientId"));
+    };
+    let Some(statuses) = q.get("$XDSDocumentEntryStatus").filter(|s| !s.is_empty()) else {
+        return Err(missing("$XDSDocumentEntryStatus"));
+    };
+    let conf = q.get("$XDSDocumentEntryConfidentialityCode");
+    let asks_hidden = conf.is_some_and(|c| {
+        c.iter()
+            .any(|v| crate::sim::dmp::registry::HIDING_CODES.contains(&code_of(v)))
+    });
+    let from = q
+        .get("$XDSDocumentEntryCreationTimeFrom")
+        .and_then(|v| v.first());
+    let to = q
+        .get("$XDSDocumentEntryCreationTimeTo")
+        .and_then(|v| v.first());
+    Ok(reg
+        .of_patient(p)
+        .into_iter()
+        .filter(|e| statuses.contains(&e.status))
+        .filter(|e| asks_hidden || !e.is_hidden())
+        .filter(|e| code_filter(e, uuid::DE_CONFIDENTIALITY, conf))
+        .filter(|e| code_filter(e, uuid::DE_CLASS, q.get("$XDSDocumentEntryClassCode")))
+        .filter(|e| code_filter(e, uuid::DE_TYPE, q.get("$XDSDocumentEntryTypeCode")))
+        .filter(|e| code_filter(e, uuid::DE_FORMAT, q.get("$XDSDocumentEntryFormatCode")))
+        .filter(|e| {
+            let ct = e
+                .slots
+                .iter()
+                .find(|(k, _)| k == "creationTime")
+                .and_then(|(_, v)| v.first())
+                .map(String::as_str)
+                .unwrap_or("");
+            from.is_none_or(|f| ct >= f.as_str()) && to.is_none_or(|t| ct < t.as_str())
+        })
+        .collect())
+}
+
+/// The referenceIdList slot of a DocumentEntry (ITI TF-3 4.2.3.2.28).
+const REFERENCE_ID_LIST: &str = "urn:ihe:iti:xds:2013:referenceIdList";
+
+/// Runs the query; returns what matches or the registry errors.
+pub fn run<'r>(q: &Query, reg: &'r Registry) -> Result<Found<'r>, Vec<RegistryError>> {
     match q.id.as_str() {
-        query_id::FIND_DOCUMENTS => {
-            let Some(p) = q.patient_id() else {
-                return Err(vec![RegistryError::new(
-                    "XDSStoredQueryMissingParam",
-                    "$XDSDocumentEntryPatientId",
-                )]);
+        query_id::FIND_DOCUMENTS => Ok(Found {
+            entries: find_documents(q, reg)?,
+            ..Found::default()
+        }),
+        query_id::FIND_BY_REFERENCE_ID => {
+            let Some(refs) = q
+                .get("$XDSDocumentEntryReferenceIdList")
+                .filter(|v| !v.is_empty())
+            else {
+                return Err(missing("$XDSDocumentEntryReferenceIdList"));
             };
-            let Some(statuses) = q.get("$XDSDocumentEntryStatus").filter(|s| !s.is_empty()) else {
-                return Err(vec![RegistryError::new(
-                    "XDSStoredQueryMissingParam",
-                    "$XDSDocumentEntryStatus",
-                )]);
-            };
-            let conf = q.get("$XDSDocumentEntryConfidentialityCode");
-            let asks_hidden = conf.is_some_and(|c| {
-                c.iter().any(|v| {
-                    crate::sim::dmp::registry::HIDING_CODES
-                        .contains(&v.split('^').next().unwrap_or(""))
-                })
-            });
-            let from = q
-                .get("$XDSDocumentEntryCreationTimeFrom")
-                .and_then(|v| v.first());
-            let to = q
-                .get("$XDSDocumentEntryCreationTimeTo")
-                .and_then(|v| v.first());
-            Ok(reg
-                .of_patient(p)
+            let entries = find_documents(q, reg)?
                 .into_iter()
-                .filter(|e| statuses.contains(&e.status))
-                .filter(|e| asks_hidden || !e.is_hidden())
-                .filter(|e| code_filter(e, uuid::DE_CONFIDENTIALITY, conf))
-                .filter(|e| code_filter(e, uuid::DE_CLASS, q.get("$XDSDocumentEntryClassCode")))
-                .filter(|e| code_filter(e, uuid::DE_TYPE, q.get("$XDSDocumentEntryTypeCode")))
-                .filter(|e| code_filter(e, uuid::DE_FORMAT, q.get("$XDSDocumentEntryFormatCode")))
                 .filter(|e| {
-                    let ct = e
-                        .slots
+                    e.slots
                         .iter()
-                        .find(|(k, _)| k == "creationTime")
-                        .and_then(|(_, v)| v.first())
-                        .map(String::as_str)
-                        .unwrap_or("");
-                    from.is_none_or(|f| ct >= f.as_str()) && to.is_none_or(|t| ct < t.as_str())
+                        .filter(|(k, _)| k == REFERENCE_ID_LIST)
+                        .flat_map(|(_, v)| v)
+                        .any(|v| refs.contains(v))
                 })
-                .collect())
+                .collect();
+            Ok(Found {
+                entries,
+                ..Found::default()
+            })
         }
         query_id::GET_DOCUMENTS => {
             let uuids = q.get("$XDSDocumentEntryEntryUUID").unwrap_or(&[]);
@@ -137,20 +184,191 @@ pub fn run<'r>(q: &Query, reg: &'r Registry) -> Result<Vec<&'r Entry>, Vec<Regis
                     "GetDocuments: exactly one of $XDSDocumentEntryEntryUUID, $XDSDocumentEntryUniqueId",
                 )]);
             }
-            Ok(uuids
-                .iter()
-                .filter_map(|u| reg.get(u))
-                .chain(uids.iter().filter_map(|u| reg.by_unique_id(u)))
-                .collect())
+            Ok(Found {
+                entries: uuids
+                    .iter()
+                    .filter_map(|u| reg.get(u))
+                    .chain(uids.iter().filter_map(|u| reg.by_unique_id(u)))
+                    .collect(),
+                ..Found::default()
+            })
         }
-        query_id::FIND_SUBMISSION_SETS
-        | query_id::FIND_BY_REFERENCE_ID
-        | query_id::GET_ASSOCIATIONS => Ok(Vec::new()),
+        query_id::FIND_SUBMISSION_SETS => {
+            let Some(p) = q.get("$XDSSubmissionSetPatientId").and_then(|v| v.first()) else {
+                return Err(missing("$XDSSubmissionSetPatientId"));
+            };
+            let Some(statuses) = q.get("$XDSSubmissionSetStatus").filter(|s| !s.is_empty()) else {
+                return Err(missing("$XDSSubmissionSetStatus"));
+            };
+            let sources = q.get("$XDSSubmissionSetSourceId");
+            let from = q
+                .get("$XDSSubmissionSetSubmissionTimeFrom")
+                .and_then(|v| v.first());
+            let to = q
+                .get("$XDSSubmissionSetSubmissionTimeTo")
+                .and_then(|v| v.first());
+            let authors = q.get("$XDSSubmissionSetAuthorPerson");
+            let content = q.get("$XDSSubmissionSetContentType");
+            let sets = reg
+                .sets_of_patient(p)
+                .into_iter()
+                .filter(|s| statuses.contains(&s.status))
+                .filter(|s| sources.is_none_or(|v| v.contains(&s.source_id)))
+                .filter(|s| {
+                    let t = s.slot("submissionTime").unwrap_or("");
+                    from.is_none_or(|f| t >= f.as_str()) && to.is_none_or(|x| t < x.as_str())
+                })
+                .filter(|s| {
+                    authors.is_none_or(|want| {
+                        s.classifications
+                            .iter()
+                            .filter(|c| c.scheme == uuid::SS_AUTHOR)
+                            .flat_map(|c| c.slots.iter())
+                            .filter(|(k, _)| k == "authorPerson")
+                            .flat_map(|(_, v)| v)
+                            .any(|person| want.iter().any(|w| like(w, person)))
+                    })
+                })
+                .filter(|s| {
+                    content.is_none_or(|want| {
+                        s.classifications.iter().any(|c| {
+                            c.scheme == uuid::SS_CONTENT_TYPE
+                                && want.iter().any(|w| code_of(w) == c.code)
+                        })
+                    })
+                })
+                .collect();
+            Ok(Found {
+                sets,
+                ..Found::default()
+            })
+        }
+        query_id::GET_ASSOCIATIONS => {
+            let Some(uuids) = q.get("$uuid").filter(|v| !v.is_empty()) else {
+                return Err(missing("$uuid"));
+            };
+            let mut seen = std::collections::HashSet::new();
+            let associations = uuids
+                .iter()
+                .flat_map(|u| reg.associations_of(u))
+                .filter(|a| seen.insert(a.id.as_str()))
+                .collect();
+            Ok(Found {
+                associations,
+                ..Found::default()
+            })
+        }
         other => Err(vec![RegistryError::new(
             "XDSUnknownStoredQuery",
             format!("Requête stockée inconnue / unknown stored query: {other}"),
         )]),
     }
+}
+
+/// SQL LIKE as the stored queries use it (ITI TF-2a 3.18.4.1.2.3.5): `%` any run, `_` one character.
+fn like(pattern: &str, value: &str) -> bool {
+    fn go(p: &[char], v: &[char]) -> bool {
+        match p.split_first() {
+            None => v.is_empty(),
+            Some(('%', rest)) => (0..=v.len()).any(|i| go(rest, &v[i..])),
+            Some(('_', rest)) => !v.is_empty() && go(rest, &v[1..]),
+            Some((c, rest)) => v.first() == Some(c) && go(rest, &v[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().take(256).collect();
+    let v: Vec<char> = value.chars().take(1024).collect();
+    go(&p, &v)
+}
+
+fn slot(s: &mut String, name: &str, values: &[String]) {
+    let _ = write!(s, "<rim:Slot name=\"{}\"><rim:ValueList>", esc(name));
+    for v in values {
+        let _ = write!(s, "<rim:Value>{}</rim:Value>", esc(v));
+    }
+    s.push_str("</rim:ValueList></rim:Slot>");
+}
+
+/// One RegistryPackage (SubmissionSet) as the registry returns it (LeafClass).
+pub fn registry_package(p: &SubmissionSet) -> String {
+    let mut s = String::with_capacity(1024);
+    let _ = write!(
+        s,
+        "<rim:RegistryPackage id=\"{}\" lid=\"{}\" status=\"{}\" objectType=\"urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage\">",
+        esc(&p.entry_uuid),
+        esc(&p.entry_uuid),
+        esc(&p.status)
+    );
+    for (k, v) in &p.slots {
+        slot(&mut s, k, v);
+    }
+    if let Some(t) = &p.title {
+        let _ = write!(
+            s,
+            "<rim:Name><rim:LocalizedString value=\"{}\"/></rim:Name>",
+            esc(t)
+        );
+    }
+    for (i, c) in p.classifications.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<rim:Classification id=\"{}-c{i}\" classificationScheme=\"{}\" classifiedObject=\"{}\" nodeRepresentation=\"{}\">",
+            esc(&p.entry_uuid),
+            esc(&c.scheme),
+            esc(&p.entry_uuid),
+            esc(&c.code)
+        );
+        for (k, v) in &c.slots {
+            slot(&mut s, k, v);
+        }
+        if let Some(cs) = &c.coding_scheme {
+            slot(&mut s, "codingScheme", std::slice::from_ref(cs));
+        }
+        s.push_str("</rim:Classification>");
+    }
+    let _ = write!(
+        s,
+        "<rim:Classification id=\"{}-ss\" classificationNode=\"{}\" classifiedObject=\"{}\"/>",
+        esc(&p.entry_uuid),
+        uuid::SS_NODE,
+        esc(&p.entry_uuid)
+    );
+    for (i, (scheme, value)) in [
+        (uuid::SS_UNIQUE_ID, &p.unique_id),
+        (uuid::SS_SOURCE_ID, &p.source_id),
+        (uuid::SS_PATIENT_ID, &p.patient_id),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let _ = write!(
+            s,
+            "<rim:ExternalIdentifier id=\"{}-e{i}\" identificationScheme=\"{}\" registryObject=\"{}\" value=\"{}\"/>",
+            esc(&p.entry_uuid),
+            scheme,
+            esc(&p.entry_uuid),
+            esc(value)
+        );
+    }
+    s.push_str("</rim:RegistryPackage>");
+    s
+}
+
+/// One Association (LeafClass).
+pub fn association(a: &Association) -> String {
+    let mut s = String::with_capacity(256);
+    let _ = write!(
+        s,
+        "<rim:Association id=\"{}\" associationType=\"{}\" sourceObject=\"{}\" targetObject=\"{}\" objectType=\"urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association\">",
+        esc(&a.id),
+        esc(&a.assoc_type),
+        esc(&a.source),
+        esc(&a.target)
+    );
+    for (k, v) in &a.slots {
+        slot(&mut s, k, v);
+    }
+    s.push_str("</rim:Association>");
+    s
 }
 
 /// One ExtrinsicObject as the registry returns it (LeafClass).
@@ -238,18 +456,32 @@ pub fn extrinsic_object(e: &Entry, repository_unique_id: &str) -> String {
 /// The AdhocQueryResponse.
 pub fn respond(
     q: &Query,
-    result: Result<Vec<&Entry>, Vec<RegistryError>>,
+    result: Result<Found<'_>, Vec<RegistryError>>,
     relates_to: Option<&str>,
     repository_unique_id: &str,
 ) -> Response {
     let (errors, list) = match result {
-        Ok(entries) => {
+        Ok(found) => {
             let mut l = String::from("<rim:RegistryObjectList>");
-            for e in entries {
+            for e in found.entries {
                 if q.object_ref {
                     let _ = write!(l, "<rim:ObjectRef id=\"{}\"/>", esc(&e.entry_uuid));
                 } else {
                     l.push_str(&extrinsic_object(e, repository_unique_id));
+                }
+            }
+            for p in found.sets {
+                if q.object_ref {
+                    let _ = write!(l, "<rim:ObjectRef id=\"{}\"/>", esc(&p.entry_uuid));
+                } else {
+                    l.push_str(&registry_package(p));
+                }
+            }
+            for a in found.associations {
+                if q.object_ref {
+                    let _ = write!(l, "<rim:ObjectRef id=\"{}\"/>", esc(&a.id));
+                } else {
+                    l.push_str(&association(a));
                 }
             }
             l.push_str("</rim:RegistryObjectList>");

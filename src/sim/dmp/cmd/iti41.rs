@@ -8,8 +8,10 @@
 //! Strict like the DMP: any failed MUST finding on the metadata, the documents or the XAdES entry refuses
 //! the whole submission with the IHE error that says why (nothing is registered).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+
+use bytes::Bytes;
 
 use roxmltree::Node;
 
@@ -17,7 +19,7 @@ use super::coded;
 use crate::checks::dmp::status;
 use crate::formats::xds::{self as fxds, uuid};
 use crate::model::{ArtifactResult, Finding, Verdict};
-use crate::sim::dmp::registry::{derived_uuid, Entry};
+use crate::sim::dmp::registry::{derived_uuid, Association, Entry, Registry, SubmissionSet};
 use crate::sim::dmp::wire::{RegistryError, Split};
 
 /// What a valid ITI-41 changes in the registry.
@@ -27,34 +29,86 @@ pub struct Deposit {
     pub entries: Vec<Entry>,
     /// entryUUIDs replaced (RPLC targets).
     pub replaced: Vec<String>,
+    /// The SubmissionSet.
+    pub set: Option<SubmissionSet>,
+    /// The associations, with the submission's symbolic ids replaced by the registry's entryUUIDs.
+    pub associations: Vec<Association>,
 }
 
-/// The bytes of each `xdsb:Document`, by id (MTOM parts by Content-ID, or inline base64).
-pub fn documents(payload: Node<'_, '_>, split: &Split<'_>) -> HashMap<String, Arc<[u8]>> {
+/// Registers a deposit whose conflicts were checked ([`Registry::conflicts`]).
+pub fn apply(dep: Deposit, reg: &mut Registry) {
+    let replaced: Vec<&str> = dep.replaced.iter().map(String::as_str).collect();
+    reg.deposit(dep.entries.clone(), &replaced);
+    if let Some(set) = dep.set {
+        reg.register_set(set, dep.associations);
+    }
+}
+
+/// The bytes of each `xdsb:Document`, by id (MTOM parts by Content-ID, or inline base64). `capture` is
+/// the buffer `split` was made from: a binary MTOM part is a slice of it, not a copy.
+pub fn documents(
+    payload: Node<'_, '_>,
+    split: &Split<'_>,
+    capture: &Bytes,
+) -> HashMap<String, Bytes> {
     let mut out = HashMap::new();
     for d in fxds::documents(payload) {
         let Some(id) = d.id else { continue };
-        let bytes: Option<Vec<u8>> = match &d.content {
+        let bytes: Option<Bytes> = match &d.content {
             fxds::DocContent::Xop(cid) => split
                 .capture
                 .part(cid)
                 .and_then(|p| p.decoded().ok())
-                .map(|b| b.into_owned()),
-            fxds::DocContent::Inline(t) => fxds::decode_base64(t).ok(),
+                .map(|b| match b {
+                    Cow::Borrowed(s) if in_buffer(capture, s) => capture.slice_ref(s),
+                    other => Bytes::from(other.into_owned()),
+                }),
+            fxds::DocContent::Inline(t) => fxds::decode_base64(t).ok().map(Bytes::from),
             fxds::DocContent::Empty => None,
         };
         if let Some(b) = bytes {
-            out.insert(id.to_string(), Arc::from(b));
+            out.insert(id.to_string(), b);
         }
     }
     out
+}
+
+/// True when `s` lies inside `buf` (the precondition of `Bytes::slice_ref`).
+fn in_buffer(buf: &Bytes, s: &[u8]) -> bool {
+    let (b, l) = (buf.as_ptr() as usize, buf.len());
+    let p = s.as_ptr() as usize;
+    p >= b && p + s.len() <= b + l
+}
+
+/// A document of a deposit: its SHA-256 (its evidence object) and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocRef {
+    /// Lowercase hex SHA-256.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// The SHA-256 and size of each document (hashed once).
+pub fn refs(docs: &HashMap<String, Bytes>) -> HashMap<String, DocRef> {
+    docs.iter()
+        .map(|(id, b)| {
+            (
+                id.clone(),
+                DocRef {
+                    sha256: crate::evidence::sha256_hex(b),
+                    size: b.len() as u64,
+                },
+            )
+        })
+        .collect()
 }
 
 /// The registry effect of a submission: entries with registry-assigned ids derived from `seed` (the
 /// request's SHA-256), so that a replay assigns the same ones.
 pub fn deposit(
     sub: &fxds::Submission<'_, '_>,
-    docs: &HashMap<String, Arc<[u8]>>,
+    docs: &HashMap<String, DocRef>,
     seed: &str,
 ) -> Deposit {
     let ss = sub.submission_sets();
@@ -106,7 +160,10 @@ pub fn deposit(
                     )
                 })
                 .collect(),
-            document: docs.get(id).cloned().unwrap_or_else(|| Arc::from(&[][..])),
+            document_sha256: docs
+                .get(id)
+                .map_or_else(|| crate::evidence::sha256_hex(b""), |d| d.sha256.clone()),
+            document_size: docs.get(id).map_or(0, |d| d.size),
             submission_time: submission_time.clone(),
         });
     }
@@ -116,7 +173,69 @@ pub fn deposit(
         .filter(|a| a.assoc_type == Some("urn:ihe:iti:2007:AssociationType:RPLC"))
         .filter_map(|a| a.target.map(str::to_string))
         .collect();
-    Deposit { entries, replaced }
+    // Symbolic ids of the submission → registry entryUUIDs.
+    let mut ids: HashMap<&str, String> = HashMap::new();
+    for e in &sub.entries {
+        if let Some(id) = e.id {
+            ids.insert(id, derived_uuid(seed, id));
+        }
+    }
+    let set = ss.first().map(|s| {
+        let id = s.id.unwrap_or("SubmissionSet");
+        let uuid = derived_uuid(seed, id);
+        ids.insert(id, uuid.clone());
+        let ext = |scheme: &str| {
+            s.identified(scheme)
+                .first()
+                .and_then(|x| x.value)
+                .unwrap_or("")
+                .to_string()
+        };
+        SubmissionSet {
+            entry_uuid: uuid,
+            unique_id: ext(uuid::SS_UNIQUE_ID),
+            source_id: ext(uuid::SS_SOURCE_ID),
+            patient_id: ext(uuid::SS_PATIENT_ID),
+            status: status::APPROVED.to_string(),
+            title: s
+                .name
+                .as_ref()
+                .and_then(|n| n.first())
+                .map(|t| t.to_string()),
+            slots: s
+                .slots
+                .iter()
+                .map(|sl| (sl.name.to_string(), sl.values.clone()))
+                .collect(),
+            classifications: coded(s),
+        }
+    });
+    let map = |v: Option<&str>| {
+        let v = v.unwrap_or("");
+        ids.get(v).cloned().unwrap_or_else(|| v.to_string())
+    };
+    let associations = sub
+        .associations
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Association {
+            id: derived_uuid(seed, a.id.unwrap_or(&format!("association-{i}"))),
+            assoc_type: a.assoc_type.unwrap_or("").to_string(),
+            source: map(a.source),
+            target: map(a.target),
+            slots: a
+                .slots
+                .iter()
+                .map(|sl| (sl.name.to_string(), sl.values.clone()))
+                .collect(),
+        })
+        .collect();
+    Deposit {
+        entries,
+        replaced,
+        set,
+        associations,
+    }
 }
 
 /// The IHE error a failed rule gives (what the DMP answers).

@@ -4,6 +4,9 @@
 //! `xdsb:RetrieveDocumentSetRequest` > 1..* `xdsb:DocumentRequest` (`RepositoryUniqueId`,
 //! `DocumentUniqueId`). An unknown repository gives `XDSUnknownRepositoryId`, an unknown document
 //! `XDSMissingDocument`; some found and some not gives `PartialSuccess`.
+//!
+//! The registry knows each document by its SHA-256: the bytes are read back from the evidence store
+//! (and checked against that hash), so what is retrieved is exactly what was deposited.
 
 use std::fmt::Write as _;
 
@@ -11,6 +14,7 @@ use roxmltree::Node;
 
 use super::child_text;
 use crate::checks::dmp::Transaction;
+use crate::evidence::EvidenceStore;
 use crate::formats::xds as fxds;
 use crate::sim::dmp::registry::Registry;
 use crate::sim::dmp::wire::{self, esc, RegistryError, Response};
@@ -39,12 +43,13 @@ pub fn requests(payload: Node<'_, '_>) -> Vec<(String, String)> {
 pub fn respond(
     reqs: &[(String, String)],
     reg: &Registry,
+    store: &EvidenceStore,
     repository_unique_id: &str,
     relates_to: Option<&str>,
 ) -> Response {
     let mut errors = Vec::new();
     let mut docs = String::new();
-    let mut parts: Vec<(String, std::sync::Arc<[u8]>)> = Vec::new();
+    let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, (repo, uid)) in reqs.iter().enumerate() {
         if repo != repository_unique_id {
             let mut e = RegistryError::new(
@@ -55,8 +60,19 @@ pub fn respond(
             errors.push(e);
             continue;
         }
-        match reg.by_unique_id(uid) {
-            Some(e) => {
+        let found = reg
+            .by_unique_id(uid)
+            .map(|e| (e, store.get(&e.document_sha256)));
+        match found {
+            Some((_, Err(err))) => {
+                let mut e = RegistryError::new(
+                    "XDSMissingDocument",
+                    format!("DocumentUniqueId {uid}: document illisible dans le dépôt / unreadable in the repository ({err})"),
+                );
+                e.location = Some(uid.clone());
+                errors.push(e);
+            }
+            Some((e, Ok(bytes))) => {
                 let cid = format!("doc{i}@dui-conform");
                 let _ = write!(
                     docs,
@@ -65,7 +81,7 @@ pub fn respond(
                     esc(uid),
                     esc(&e.mime_type)
                 );
-                parts.push((cid, e.document.clone()));
+                parts.push((cid, bytes));
             }
             None => {
                 let mut e =

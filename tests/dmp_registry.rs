@@ -1,0 +1,354 @@
+//! The DMP registry beyond FindDocuments, and the state directory across restarts: FindSubmissionSets,
+//! GetAssociations and FindDocumentsByReferenceId asked by a python3 `http.client` client over mutual
+//! TLS (tests/dmp_post.py); VIHF assertion ids remembered across a restart (DMP-VIHF-010); documents read
+//! back from the evidence store; one process per state directory (a second `serve` exits 2).
+
+use std::path::Path;
+use std::process::Command;
+
+use dui_conform::sim::dmp::handler::{Handler, Outcome, SetupError};
+use dui_conform::sim::dmp::wire::HttpRequest;
+use dui_conform::sim::dmp::{self, Config, Peer};
+
+use crate::dmp::{fixture, fresh, have, replace, variant, Sim, MTOM_CT};
+use crate::util::root;
+
+/// The fixture's patient (INS NIR).
+const PATIENT: &str = "279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH";
+const APPROVED: &str = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved";
+const REFERENCE: &str = "REF-4242^^^&1.2.250.1.999&ISO^urn:ihe:iti:xds:2013:accession";
+
+fn xml_esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+}
+
+/// An ITI-18 request (SOAP 1.2, the fixture's VIHF, fresh ids) for stored query `id` with `slots`
+/// (values as they go in `rim:Value`, SQL-quoted).
+fn query(id: &str, slots: &[(&str, &str)]) -> Vec<u8> {
+    let fx = String::from_utf8(fixture()).expect("utf-8");
+    let a = fx.find("<wsse:Security").expect("vihf");
+    let b = fx.find("</wsse:Security>").expect("vihf end") + "</wsse:Security>".len();
+    let vihf = &fx[a..b];
+    let slots: String = slots
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<rim:Slot name=\"{k}\"><rim:ValueList><rim:Value>{}</rim:Value></rim:ValueList></rim:Slot>",
+                xml_esc(v)
+            )
+        })
+        .collect();
+    let x = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><wsa:Action soap:mustUnderstand="true">urn:ihe:iti:2007:RegistryStoredQuery</wsa:Action><wsa:MessageID>urn:uuid:0b9f6c1e-5d8a-4e1f-9b3c-2a7d4e6f8a01</wsa:MessageID><wsa:To>https://localhost/dmp/registry</wsa:To>{vihf}</soap:Header><soap:Body><query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><query:ResponseOption returnType="LeafClass" returnComposedObjects="true"/><rim:AdhocQuery id="{id}">{slots}</rim:AdhocQuery></query:AdhocQueryRequest></soap:Body></soap:Envelope>"#
+    );
+    fresh(x.as_bytes())
+}
+
+/// Posts files with tests/dmp_post.py; returns each response (status line, then body).
+fn post(sim: &Sim, dir: &Path, files: &[(&str, Vec<u8>)]) -> Vec<String> {
+    let mut paths = Vec::new();
+    for (name, body) in files {
+        let p = dir.join(name);
+        std::fs::write(&p, body).expect("write");
+        paths.push(p);
+    }
+    let out = Command::new("python3")
+        .arg(root().join("tests/dmp_post.py"))
+        .arg(sim.addr().port().to_string())
+        .arg(&sim.pki.ca_cert)
+        .arg(&sim.pki.client_cert)
+        .arg(&sim.pki.client_key)
+        .arg(dir)
+        .args(&paths)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    files
+        .iter()
+        .map(|(name, _)| {
+            std::fs::read_to_string(dir.join(format!("{name}.resp"))).expect("response file")
+        })
+        .collect()
+}
+
+/// Every value of attribute `attr` on elements `tag` (a crude reader, enough for our own answers).
+fn attrs(xml: &str, tag: &str, attr: &str) -> Vec<String> {
+    xml.split(&format!("<{tag} "))
+        .skip(1)
+        .filter_map(|s| {
+            let head = format!(" {}", &s[..s.find('>').unwrap_or(s.len())]);
+            let at = head.find(&format!(" {attr}=\""))? + attr.len() + 3;
+            let rest = &head[at..];
+            Some(rest[..rest.find('"')?].to_string())
+        })
+        .collect()
+}
+
+/// A deposit whose DocumentEntry carries a referenceIdList slot (ITI TF-3 4.2.3.2.28).
+fn with_reference(body: &[u8]) -> Vec<u8> {
+    let slot = format!(
+        "<rim:Slot name=\"urn:ihe:iti:xds:2013:referenceIdList\"><rim:ValueList><rim:Value>{}</rim:Value></rim:ValueList></rim:Slot>",
+        xml_esc(REFERENCE)
+    );
+    let open = "<rim:ExtrinsicObject id=\"Document01\" mimeType=\"text/xml\" objectType=\"urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1\">";
+    let s = String::from_utf8(body.to_vec()).expect("utf-8");
+    assert!(s.contains(open), "fixture layout changed");
+    s.replacen(open, &format!("{open}{slot}"), 1).into_bytes()
+}
+
+#[test]
+fn find_submission_sets_get_associations_and_find_by_reference_id() {
+    if !have("python3", "--version") {
+        return;
+    }
+    let sim = Sim::start(false);
+    let dir = tempfile::tempdir().expect("tmp");
+    let (d1, uid1) = variant(1, 0);
+    let (d2, uid2) = variant(2, 0);
+    let patient = format!("'{PATIENT}'");
+    let approved = format!("('{APPROVED}')");
+    use dui_conform::checks::dmp::query_id as q;
+    let r = post(
+        &sim,
+        dir.path(),
+        &[
+            ("d1.mtom", with_reference(&d1)),
+            ("d2.mtom", d2),
+            (
+                "sets.xml",
+                query(
+                    q::FIND_SUBMISSION_SETS,
+                    &[
+                        ("$XDSSubmissionSetPatientId", &patient),
+                        ("$XDSSubmissionSetStatus", &approved),
+                    ],
+                ),
+            ),
+            (
+                "sets-other-source.xml",
+                query(
+                    q::FIND_SUBMISSION_SETS,
+                    &[
+                        ("$XDSSubmissionSetPatientId", &patient),
+                        ("$XDSSubmissionSetStatus", &approved),
+                        ("$XDSSubmissionSetSourceId", "('9.9.9.9')"),
+                    ],
+                ),
+            ),
+            (
+                "sets-no-status.xml",
+                query(
+                    q::FIND_SUBMISSION_SETS,
+                    &[("$XDSSubmissionSetPatientId", &patient)],
+                ),
+            ),
+            (
+                "by-ref.xml",
+                query(
+                    q::FIND_BY_REFERENCE_ID,
+                    &[
+                        ("$XDSDocumentEntryPatientId", &patient),
+                        ("$XDSDocumentEntryStatus", &approved),
+                        (
+                            "$XDSDocumentEntryReferenceIdList",
+                            &format!("('{REFERENCE}')"),
+                        ),
+                    ],
+                ),
+            ),
+            (
+                "docs.xml",
+                query(
+                    q::FIND_DOCUMENTS,
+                    &[
+                        ("$XDSDocumentEntryPatientId", &patient),
+                        ("$XDSDocumentEntryStatus", &approved),
+                    ],
+                ),
+            ),
+        ],
+    );
+    for (i, name) in ["d1", "d2"].iter().enumerate() {
+        assert!(
+            r[i].contains("ResponseStatusType:Success"),
+            "{name}: {}\n{}",
+            r[i],
+            sim.findings()
+        );
+    }
+    // FindSubmissionSets: both SubmissionSets of the patient; none from another source; a missing
+    // required parameter is an error.
+    let sets = attrs(&r[2], "rim:RegistryPackage", "id");
+    assert_eq!(sets.len(), 2, "{}", r[2]);
+    assert!(r[2].contains("ResponseStatusType:Success"), "{}", r[2]);
+    assert!(
+        r[3].contains("ResponseStatusType:Success") && !r[3].contains("<rim:RegistryPackage"),
+        "{}",
+        r[3]
+    );
+    assert!(r[4].contains("XDSStoredQueryMissingParam"), "{}", r[4]);
+    // FindDocumentsByReferenceId: only the deposit carrying the reference.
+    assert!(r[5].contains(&format!("value=\"{uid1}\"")), "{}", r[5]);
+    assert!(!r[5].contains(&format!("value=\"{uid2}\"")), "{}", r[5]);
+    // GetAssociations on the first document's entryUUID: its HasMember from one of the SubmissionSets.
+    let docs = &r[6];
+    let uuids = attrs(docs, "rim:ExtrinsicObject", "id");
+    let uuid1 = uuids
+        .iter()
+        .find(|u| {
+            docs.split(&format!("<rim:ExtrinsicObject id=\"{u}\""))
+                .nth(1)
+                .and_then(|s| s.split("</rim:ExtrinsicObject>").next())
+                .is_some_and(|s| s.contains(&format!("value=\"{uid1}\"")))
+        })
+        .expect("first document in FindDocuments")
+        .clone();
+    let r = post(
+        &sim,
+        dir.path(),
+        &[(
+            "assoc.xml",
+            query(q::GET_ASSOCIATIONS, &[("$uuid", &format!("('{uuid1}')"))]),
+        )],
+    );
+    let targets = attrs(&r[0], "rim:Association", "targetObject");
+    let sources = attrs(&r[0], "rim:Association", "sourceObject");
+    let types = attrs(&r[0], "rim:Association", "associationType");
+    assert_eq!(targets, vec![uuid1.clone()], "{}", r[0]);
+    assert!(sets.contains(&sources[0]), "{} not in {sets:?}", sources[0]);
+    assert_eq!(
+        types,
+        vec!["urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember".to_string()]
+    );
+    sim.stop();
+}
+
+fn peer() -> Peer {
+    Peer {
+        addr: "test".into(),
+        tls_version: Some("TLSv1.3".into()),
+        client_cert: Some(vec![1]),
+        subject: Some("CN=test".into()),
+    }
+}
+
+fn send(h: &Handler, body: Vec<u8>) -> String {
+    let req = HttpRequest {
+        method: "POST".into(),
+        path: dmp::REPOSITORY_PATH.into(),
+        content_type: Some(MTOM_CT.into()),
+        body: body.into(),
+    };
+    match h.process(&req, &peer()) {
+        Outcome::Respond(r, _) => String::from_utf8_lossy(&r.body).to_string(),
+        Outcome::Drop => String::new(),
+    }
+}
+
+/// DMP-VIHF-010 holds across the run: an assertion ID seen before a restart is a replay after it. The
+/// registry comes back too, with the document read from the evidence store.
+#[test]
+fn assertion_ids_and_documents_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let body = fresh(&fixture());
+    let text = String::from_utf8(body.clone()).expect("utf-8");
+    let id = text
+        .split("<wsa:MessageID>urn:uuid:")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("message id")
+        .to_string();
+    {
+        let h = Handler::open(Config::new(dir.path())).expect("open");
+        let r = send(&h, body.clone());
+        assert!(r.contains("ResponseStatusType:Success"), "{r}");
+        // One process (one handler) per state directory.
+        assert!(matches!(
+            Handler::open(Config::new(dir.path())),
+            Err(SetupError::Locked { .. })
+        ));
+    }
+    let h = Handler::open(Config::new(dir.path())).expect("reopen");
+    // The same assertion under a new wsa:MessageID: a replayed assertion.
+    let replay = replace(
+        &body,
+        &format!("urn:uuid:{id}</wsa:MessageID>"),
+        &format!("urn:uuid:{}</wsa:MessageID>", uuid::Uuid::new_v4()),
+    );
+    let r = send(&h, replay);
+    assert!(!r.contains("ResponseStatusType:Success"), "{r}");
+    let findings =
+        std::fs::read_to_string(dir.path().join("findings.jsonl")).expect("findings.jsonl");
+    assert!(
+        findings
+            .lines()
+            .any(|l| l.contains("\"requirement\":\"DMP-VIHF-010\"")
+                && l.contains("\"verdict\":\"fail\"")),
+        "{findings}"
+    );
+    // A fresh deposit is still accepted.
+    let (fresh_body, _) = variant(7, 0);
+    assert!(send(&h, fresh_body).contains("ResponseStatusType:Success"));
+    // The document of the first deposit: in the registry by hash, its bytes in the evidence store.
+    let reg = h.registry.lock().expect("lock");
+    let uid = "1.2.250.1.213.4.99.1.20260315101500.2";
+    let e = reg.by_unique_id(uid).expect("deposit replayed");
+    let bytes = h.evidence.get(&e.document_sha256).expect("document object");
+    assert_eq!(bytes.len() as u64, e.document_size);
+    assert!(
+        text.as_bytes()
+            .windows(bytes.len())
+            .any(|w| w == bytes.as_slice()),
+        "the stored document is not the deposited part"
+    );
+}
+
+/// One process per state directory: a second `serve` on it exits 2 with a configuration error.
+#[test]
+fn a_second_serve_on_the_same_state_dir_exits_2() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let endpoints = dir.path().join("endpoints.json");
+    struct Guard(std::process::Child);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _first = Guard(
+        Command::new(env!("CARGO_BIN_EXE_dui-conform"))
+            .args(["serve", "--state-dir"])
+            .arg(&state)
+            .arg("--endpoints-file")
+            .arg(&endpoints)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
+    let t = std::time::Instant::now();
+    while !endpoints.exists() {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "first serve did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dui-conform"))
+        .args(["serve", "--state-dir"])
+        .arg(&state)
+        .output()
+        .expect("second serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("in use by another dui-conform process"),
+        "{err}"
+    );
+}
