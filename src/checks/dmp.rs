@@ -1640,9 +1640,9 @@ pub fn check_iti41_metadata(
 /// configured CA, each manifest digest against the document bytes as received, every document covered, the
 /// SubmissionSet named, SigningTime. `docs` are the bytes of each `xdsb:Document` by id. Nothing is
 /// reported when there is no signature entry (that is [`check_iti41_metadata`]'s violation).
-pub fn check_xades(
+pub fn check_xades<D: AsRef<[u8]>>(
     sub: &fxds::Submission<'_, '_>,
-    docs: &std::collections::HashMap<String, std::sync::Arc<[u8]>>,
+    docs: &std::collections::HashMap<String, D>,
     state: &StateFacts,
     sink: &mut Sink,
 ) {
@@ -1655,7 +1655,7 @@ pub fn check_xades(
     let mut fail = |fr: String, en: String| {
         sink.violation("DMP-TX-016", entry.node, Msg::new(fr, en));
     };
-    let Some(bytes) = docs.get(sig_id) else {
+    let Some(bytes) = docs.get(sig_id).map(AsRef::as_ref) else {
         fail(
             format!("Fiche de signature {sig_id} : pas de document de signature (xdsb:Document) dans la requête"),
             format!("Signature entry {sig_id}: no signature document (xdsb:Document) in the request"),
@@ -1682,7 +1682,7 @@ pub fn check_xades(
         if let (false, Some(b)) = (uid.is_empty(), e.id.and_then(|i| docs.get(i))) {
             signed.push(xmldsig::dsg::SignedDoc {
                 unique_id: uid,
-                bytes: b,
+                bytes: b.as_ref(),
             });
         }
     }

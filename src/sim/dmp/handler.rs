@@ -315,7 +315,7 @@ impl Handler {
             };
             cdmp::check_iti41_metadata(s, &cdmp::ReplaceFacts { unknown_targets }, &mut sink);
             if let Some(p) = payload {
-                cdmp::check_xades(s, &iti41::documents(p, &split), &state, &mut sink);
+                cdmp::check_xades(s, &iti41::documents(p, &split, &capture), &state, &mut sink);
             }
         }
         if let (Some(Transaction::Iti57), Some(s)) = (tx, &sub) {
