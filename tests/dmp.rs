@@ -76,7 +76,7 @@ pub fn fixture_ca() -> Vec<u8> {
     std::fs::read(root().join("fixtures/dmp/signing-ca.pem")).expect("fixture ca")
 }
 
-fn fixture_trust(extra: Vec<CertificateDer<'static>>) -> Arc<Trust> {
+pub fn fixture_trust(extra: Vec<CertificateDer<'static>>) -> Arc<Trust> {
     let mut anchors = extra;
     anchors.push(CertificateDer::from_pem_slice(&fixture_ca()).expect("ca"));
     Arc::new(Trust::new(anchors))

@@ -229,6 +229,13 @@ fn find_submission_sets_get_associations_and_find_by_reference_id() {
     sim.stop();
 }
 
+/// A configuration whose signatures chain to the fixtures' CA (as `serve` trusts its PKI's `ca.pem`).
+fn trusted(state: &std::path::Path) -> Config {
+    let mut cfg = Config::new(state);
+    cfg.signature_trust = crate::dmp::fixture_trust(Vec::new());
+    cfg
+}
+
 fn peer() -> Peer {
     Peer {
         addr: "test".into(),
@@ -265,16 +272,16 @@ fn assertion_ids_and_documents_survive_a_restart() {
         .expect("message id")
         .to_string();
     {
-        let h = Handler::open(Config::new(dir.path())).expect("open");
+        let h = Handler::open(trusted(dir.path())).expect("open");
         let r = send(&h, body.clone());
         assert!(r.contains("ResponseStatusType:Success"), "{r}");
         // One process (one handler) per state directory.
         assert!(matches!(
-            Handler::open(Config::new(dir.path())),
+            Handler::open(trusted(dir.path())),
             Err(SetupError::Locked { .. })
         ));
     }
-    let h = Handler::open(Config::new(dir.path())).expect("reopen");
+    let h = Handler::open(trusted(dir.path())).expect("reopen");
     // The same assertion under a new wsa:MessageID: a replayed assertion.
     let replay = replace(
         &body,
