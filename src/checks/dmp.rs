@@ -301,8 +301,6 @@ impl<'a, 'i> Envelope<'a, 'i> {
     }
 }
 
-/// Media type (lower case, no parameters) of a Content-Type value.
-
 /// The finding of a VIHF that carries no signature at all (DMP-VIHF-013), French and English.
 pub const UNSIGNED_VIHF: (&str, &str) = (
     "VIHF non signé : une ds:Signature enveloppée par le certificat de cachet est obligatoire",
@@ -324,6 +322,7 @@ pub fn is_missing_signature(f: &Finding) -> bool {
         || (f.requirement == "DMP-TX-016" && f.message.en == NO_XADES_ENTRY.1)
 }
 
+/// Media type (lower case, no parameters) of a Content-Type value.
 pub fn media_type(ct: &str) -> String {
     ct.split(';')
         .next()
