@@ -46,6 +46,13 @@ pub struct Engine {
     doc_vars: HashMap<String, String>,
     /// Those variables' values (document nodes of the current store).
     doc_env: Env,
+    /// Names of the native expressions ([`super::native`]), resolved against the current store.
+    pub names: super::native::Names,
+    /// Native conditions (tests), by schema and text: `None` when the text is not in the subset.
+    natives: HashMap<(usize, String), Option<usize>>,
+    conds: Vec<std::rc::Rc<super::native::Cond>>,
+    /// Native context steps, by schema and text.
+    native_steps: HashMap<(usize, String), Option<std::rc::Rc<super::native::Step>>>,
 }
 
 /// Rewrites an expression before compilation: `document(` → `doc(`, `normalize-space()` →
@@ -216,6 +223,10 @@ impl Engine {
             preload,
             added: 0,
             doc_env: Env::new(),
+            names: super::native::Names::default(),
+            natives: HashMap::new(),
+            conds: Vec::new(),
+            native_steps: HashMap::new(),
         };
         e.rebuild()?;
         Ok(e)
@@ -239,7 +250,47 @@ impl Engine {
         }
         self.documents = docs;
         self.added = 0;
+        self.names.resolve_all(self.documents.xot());
         Ok(())
+    }
+
+    /// The native form of test `expr` of schema `s` ([`super::native`]), parsed once; `None` when it
+    /// is not in the native subset (xee evaluates it).
+    pub fn native(
+        &mut self,
+        s: &SchemaCtx<'_>,
+        expr: &str,
+    ) -> Option<std::rc::Rc<super::native::Cond>> {
+        let key = (s.index, expr.to_string());
+        let id = match self.natives.get(&key) {
+            Some(id) => *id,
+            None => {
+                let c = super::native::parse(expr, s.ns, &mut self.names, self.documents.xot());
+                let id = c.map(|c| {
+                    self.conds.push(std::rc::Rc::new(c));
+                    self.conds.len() - 1
+                });
+                self.natives.insert(key, id);
+                id
+            }
+        };
+        id.map(|i| self.conds[i].clone())
+    }
+
+    /// The native form of a rule context's step (`name[preds]`), parsed once, or `None`.
+    pub fn native_step(
+        &mut self,
+        s: &SchemaCtx<'_>,
+        step: &str,
+    ) -> Option<std::rc::Rc<super::native::Step>> {
+        let key = (s.index, step.to_string());
+        if let Some(r) = self.native_steps.get(&key) {
+            return r.clone();
+        }
+        let r = super::native::parse_step(step, s.ns, &mut self.names, self.documents.xot())
+            .map(std::rc::Rc::new);
+        self.native_steps.insert(key, r.clone());
+        r
     }
 
     /// Number of distinct expressions compiled successfully.
@@ -340,6 +391,8 @@ impl Engine {
             .documents
             .add_string_without_uri(xml)
             .map_err(|e| e.to_string())?;
+        // The document may bring names the native expressions use.
+        self.names.resolve_all(self.documents.xot());
         self.documents
             .document_node(h)
             .ok_or_else(|| "document vanished".to_string())

@@ -1,0 +1,218 @@
+//! Speed of the native kit, and the guard that keeps the optimisations exact.
+//!
+//! - [`kit_outcomes_dump`] (ignored) writes every outcome of the whole ANS procedure (failed asserts
+//!   with pattern, rule, location, line, message; constructs not evaluated; kit defects) on every CDA
+//!   sample and on mutated copies, to compare before/after an optimisation of the engine:
+//!   `DUI_KIT_DUMP=/tmp/after.txt cargo test --release --test tests kit_outcomes_dump -- --ignored`.
+//! - [`fast_path_equals_plain_path`] runs the optimised evaluation (element index, shared
+//!   evaluations, native checks) and the plain one (every context and test through xee) on samples and
+//!   mutations and requires identical outcomes.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use dui_conform::schematron::{Kit, KitOutcome};
+
+use crate::util;
+
+fn kit() -> Option<&'static Kit> {
+    static KIT: OnceLock<Option<Kit>> = OnceLock::new();
+    KIT.get_or_init(|| {
+        let dir = util::shared().join("ans-kit");
+        if !dir.is_dir() {
+            eprintln!("skipped: no ANS kit at {}", dir.display());
+            return None;
+        }
+        Some(Kit::load(&dir).expect("the kit loads"))
+    })
+    .as_ref()
+}
+
+/// Every CDA sample of `expected.json` (relative path, bytes).
+fn samples() -> Vec<(String, Vec<u8>)> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&util::read(&util::sample("expected.json"))).expect("expected.json");
+    let mut out: Vec<(String, Vec<u8>)> = v["files"]
+        .as_object()
+        .expect("files")
+        .iter()
+        .filter(|(_, e)| e["official_kit"].is_string())
+        .map(|(k, _)| (k.clone(), util::read(&util::sample(k))))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Deterministic mutations that keep the document well-formed: the n-th `code="…"`, `root="…"`,
+/// `extension="…"` or `nullFlavor="…"` value changed, the n-th self-closing `<templateId …/>`,
+/// `<id …/>` or `<code …/>` removed.
+fn mutations(name: &str, text: &str, per_doc: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut seed = name.bytes().fold(0x9e37_79b9_u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let attrs = [
+        "code=\"",
+        "root=\"",
+        "extension=\"",
+        "nullFlavor=\"",
+        "value=\"",
+    ];
+    let elems = [
+        "<templateId ",
+        "<id ",
+        "<code ",
+        "<effectiveTime ",
+        "<statusCode ",
+    ];
+    for k in 0..per_doc {
+        let r = next();
+        let mutated = if k % 2 == 0 {
+            let a = attrs[(r % attrs.len() as u64) as usize];
+            let hits: Vec<usize> = text.match_indices(a).map(|(i, _)| i).collect();
+            if hits.is_empty() {
+                continue;
+            }
+            let at = hits[((r >> 8) % hits.len() as u64) as usize] + a.len();
+            let Some(end) = text[at..].find('"') else {
+                continue;
+            };
+            format!("{}ZZ-{}{}", &text[..at], k, &text[at + end..])
+        } else {
+            let e = elems[(r % elems.len() as u64) as usize];
+            let hits: Vec<usize> = text.match_indices(e).map(|(i, _)| i).collect();
+            if hits.is_empty() {
+                continue;
+            }
+            let at = hits[((r >> 8) % hits.len() as u64) as usize];
+            let Some(close) = text[at..].find('>') else {
+                continue;
+            };
+            if !text[..at + close].ends_with('/') {
+                continue;
+            }
+            format!("{}{}", &text[..at], &text[at + close + 1..])
+        };
+        out.push((format!("{name}#mut{k}"), mutated.into_bytes()));
+    }
+    out
+}
+
+/// Samples, then `per_doc` mutations of each.
+fn documents(per_doc: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out = samples();
+    let base: Vec<_> = out.clone();
+    for (name, bytes) in base {
+        if let Ok(text) = String::from_utf8(bytes) {
+            out.extend(mutations(&name, &text, per_doc));
+        }
+    }
+    out
+}
+
+/// The outcome as text lines, in the order produced.
+fn dump(o: &KitOutcome) -> String {
+    let mut s = format!("schematrons {:?}\n", o.schematrons);
+    for a in &o.asserts {
+        s.push_str(&format!(
+            "A {} | {:?} | {} | {} | {:?} | {:?} | {} | {:?} | {} | {}\n",
+            a.schematron,
+            a.pattern,
+            a.rule_context,
+            a.test,
+            a.kind,
+            a.role,
+            a.location,
+            a.line,
+            a.text,
+            a.source
+        ));
+    }
+    for n in &o.not_evaluated {
+        s.push_str(&format!("N {} | {} | {}\n", n.schematron, n.at, n.reason));
+    }
+    for d in &o.defects {
+        s.push_str(&format!("D {d}\n"));
+    }
+    s
+}
+
+/// Writes the outcomes of the whole procedure on samples and mutations to `DUI_KIT_DUMP` (default
+/// `target/kit-outcomes.txt`), with the time per document; `DUI_KIT_MUTATIONS=n` mutations per
+/// sample (default 2); `DUI_KIT_PLAIN=1`: the plain evaluation.
+/// `DUI_KIT_DUMP=/tmp/x.txt cargo test --release --test tests kit_outcomes_dump -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn kit_outcomes_dump() {
+    let Some(kit) = kit() else { return };
+    let path = std::env::var_os("DUI_KIT_DUMP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| util::root().join("target/kit-outcomes.txt"));
+    let mut text = String::new();
+    let t0 = std::time::Instant::now();
+    let plain = std::env::var_os("DUI_KIT_PLAIN").is_some();
+    let only = std::env::var("DUI_KIT_SAMPLE").unwrap_or_default();
+    let per_doc = std::env::var("DUI_KIT_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    for (name, bytes) in documents(per_doc) {
+        if !name.contains(&only) {
+            continue;
+        }
+        let t = std::time::Instant::now();
+        let o = if plain {
+            dui_conform::schematron::eval::with_plain(|| kit.check(&bytes))
+        } else {
+            kit.check(&bytes)
+        };
+        eprintln!(
+            "{:>10.1?} {name} {:?}",
+            t.elapsed(),
+            dui_conform::schematron::eval::take_stats()
+        );
+        text.push_str(&format!("=== {name}\n{}", dump(&o)));
+    }
+    eprintln!("total {:?}", t0.elapsed());
+    dui_conform::schematron::eval::print_profile();
+    std::fs::write(&path, text).expect("dump written");
+    eprintln!("written to {}", path.display());
+}
+
+/// The optimised evaluation gives exactly the plain evaluation's outcome (asserts with their locations
+/// and messages, constructs not evaluated, defects, in the same order) on samples and mutated copies.
+/// The full sweep (every sample and its mutations) is `kit_outcomes_dump` run twice (`DUI_KIT_PLAIN=1`
+/// then without) and compared with `diff`; this test keeps a few small documents to stay fast.
+#[test]
+fn fast_path_equals_plain_path() {
+    let Some(kit) = kit() else { return };
+    let keep = ["VAC_2023.01", "eDISP-MED", "CR-BIO_2024", "DLU-EHPAD-DLU"];
+    let docs: Vec<_> = documents(3)
+        .into_iter()
+        .filter(|(n, _)| keep.iter().any(|k| n.contains(k)))
+        .collect();
+    assert!(docs.len() >= 4, "samples missing: {:?}", docs.len());
+    let mut diffs = Vec::new();
+    for (name, bytes) in &docs {
+        let fast = dump(&kit.check(bytes));
+        let plain = dump(&dui_conform::schematron::eval::with_plain(|| {
+            kit.check(bytes)
+        }));
+        if fast != plain {
+            diffs.push(format!("{name}:\n--- plain\n{plain}\n--- fast\n{fast}"));
+        }
+    }
+    let stats = dui_conform::schematron::eval::take_stats();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    // The optimised path is really taken.
+    assert!(
+        stats.native_tests > 0 && stats.native_steps > 0,
+        "{stats:?}"
+    );
+}
