@@ -216,3 +216,130 @@ fn fast_path_equals_plain_path() {
         "{stats:?}"
     );
 }
+
+/// Median of durations in ms.
+fn median_ms(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The benchmark of issue 3: documents per second through the whole ANS procedure (Structuration
+/// minimale + volet + the three generic profiles, no XSD), ours with a warm engine against Saxon-HE
+/// (`tools/saxon_reference.py --bench`, same documents, same run), and cold first verdicts (a new
+/// `dui-conform validate --kit` process; Saxon's load + compile + first document).
+/// `cargo test --release --test tests kit_speed_vs_saxon -- --ignored --nocapture`
+/// (`DUI_KIT_BENCH_REPEAT=n`, default 3; Saxon needs python3 with lxml and saxonche, `.ci/run`).
+#[test]
+#[ignore]
+fn kit_speed_vs_saxon() {
+    let Some(kit) = kit() else { return };
+    let repeat: usize = std::env::var("DUI_KIT_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let pick = [
+        "VAC_2023.01",
+        "IPS-FR_2024.01",
+        "BIO-CR-BIO_2024.01_TSH_1",
+        "DLU-EHPAD-DLU_2022.01",
+        "eDISP-MED_2024.01",
+        "CDA_TDDUI_Exemple_v1.0.1",
+    ];
+    let all = samples();
+    let docs: Vec<&(String, Vec<u8>)> = all
+        .iter()
+        .filter(|(n, _)| pick.iter().any(|p| n.contains(p)))
+        .collect();
+    // Ours, warm: one pass to compile what the documents need, then `repeat` passes.
+    for (_, b) in &all {
+        kit.check(b);
+    }
+    let mut per_doc: Vec<Vec<f64>> = vec![Vec::new(); all.len()];
+    let t = std::time::Instant::now();
+    for _ in 0..repeat {
+        for (i, (_, b)) in all.iter().enumerate() {
+            let t = std::time::Instant::now();
+            kit.check(b);
+            per_doc[i].push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let ours_all_dps = (all.len() * repeat) as f64 / t.elapsed().as_secs_f64();
+    let ours_med: Vec<(String, f64)> = all
+        .iter()
+        .zip(per_doc.iter_mut())
+        .map(|((n, _), v)| (n.rsplit('/').next().unwrap_or(n).to_string(), median_ms(v)))
+        .collect();
+    // Ours, cold: a new process per document (start, kit load, compile, verdict).
+    let mut cold = Vec::new();
+    for (n, _) in &docs {
+        let t = std::time::Instant::now();
+        let out = std::process::Command::new(util::bin())
+            .args(["validate", "--kit"])
+            .arg(util::shared().join("ans-kit"))
+            .arg(util::sample(n))
+            .output()
+            .expect("dui-conform runs");
+        cold.push((
+            n.rsplit('/').next().unwrap_or(n).to_string(),
+            t.elapsed().as_secs_f64() * 1000.0,
+            out.status.code(),
+        ));
+    }
+    // Saxon, same documents.
+    let saxon = std::process::Command::new("python3")
+        .arg(util::root().join("tools/saxon_reference.py"))
+        .arg("--kit")
+        .arg(util::shared().join("ans-kit"))
+        .arg("--cache")
+        .arg(util::root().join("target/saxon-reference"))
+        .args(["--bench", &repeat.to_string()])
+        .args(docs.iter().map(|(n, _)| util::sample(n)))
+        .output();
+    let saxon: Option<serde_json::Value> = saxon
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| serde_json::from_slice(&o.stdout).ok());
+    let mut report =
+        String::from("document | ours warm ms (median) | Saxon warm ms (median) | ratio\n");
+    let mut ours_sel = 0.0;
+    let mut saxon_sel = 0.0;
+    for (n, _) in &docs {
+        let short = n.rsplit('/').next().unwrap_or(n);
+        let o = ours_med
+            .iter()
+            .find(|(m, _)| m == short)
+            .map_or(f64::NAN, |x| x.1);
+        let s = saxon
+            .as_ref()
+            .and_then(|j| j["per_document_median_ms"][short].as_f64())
+            .unwrap_or(f64::NAN);
+        ours_sel += o;
+        saxon_sel += s;
+        report.push_str(&format!("{short} | {o:.1} | {s:.1} | {:.1}x\n", s / o));
+    }
+    report.push_str(&format!(
+        "selection: ours {:.2} docs/s, Saxon {:.2} docs/s ({:.1}x); ours over all {} samples: {:.2} docs/s\n",
+        docs.len() as f64 * 1000.0 / ours_sel,
+        docs.len() as f64 * 1000.0 / saxon_sel,
+        saxon_sel / ours_sel,
+        all.len(),
+        ours_all_dps
+    ));
+    report.push_str("cold first verdict (new process, kit load + compile + verdict):\n");
+    for (n, ms, code) in &cold {
+        report.push_str(&format!("  ours {n}: {ms:.0} ms (exit {code:?})\n"));
+    }
+    if let Some(j) = &saxon {
+        report.push_str(&format!(
+            "  Saxon (in-process, XSLT cached on disk): {} ms\n",
+            j["cold_first_verdict_ms"]
+        ));
+    } else {
+        report.push_str("  Saxon: not available (python3 with lxml and saxonche)\n");
+    }
+    report.push_str("ours per sample (warm median ms):\n");
+    for (n, ms) in &ours_med {
+        report.push_str(&format!("  {ms:>8.1} {n}\n"));
+    }
+    eprintln!("{report}");
+}
