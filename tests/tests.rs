@@ -26,6 +26,8 @@ mod dmp_registry;
 mod dmp_load;
 // The official ANS kit (schematrons) run natively on the real samples.
 mod schematron;
+// Speed of the native kit: outcome dumps and the optimised path against the plain one.
+mod kit_speed;
 // XSD validation against the ANS kit's CDA schema, compared with xmllint.
 #[cfg(feature = "xsd")]
 mod xsd;

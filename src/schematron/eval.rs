@@ -9,11 +9,13 @@
 //! reports then. Anything xee cannot compile or evaluate becomes a [`NotEvaluated`] with its location in
 //! the schematron, never a pass.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use xee_xpath::{Item, Sequence};
 
 use super::model::{AssertKind, Check, MsgPart, Rule, Schema};
+use super::native::{Axis, Cond, Eval, Step, Test};
 use super::xpath::{Engine, Env, SchemaCtx};
 use super::{KitAssert, NotEvaluated};
 
@@ -64,6 +66,136 @@ fn split_last(path: &str) -> Option<(String, String)> {
     Some((prefix, step))
 }
 
+thread_local! {
+    /// `DUI_KIT_PROFILE=1`: time spent per xee test, printed by [`print_profile`].
+    static PROFILE: std::cell::RefCell<Option<HashMap<String, (u32, std::time::Duration)>>> =
+        std::cell::RefCell::new(std::env::var_os("DUI_KIT_PROFILE").map(|_| HashMap::new()));
+    static PLAIN: Cell<bool> = const { Cell::new(false) };
+    static STATS: Cell<Stats> = const { Cell::new(Stats::ZERO) };
+}
+
+/// Runs `f` with the plain evaluation on this thread (every context and test through xee, no index,
+/// no native check): the reference the optimised path is compared with (`tests/kit_speed.rs`).
+pub fn with_plain<T>(f: impl FnOnce() -> T) -> T {
+    let before = PLAIN.with(|p| p.replace(true));
+    let r = f();
+    PLAIN.with(|p| p.set(before));
+    r
+}
+
+/// Counters of this thread's evaluations (profiling aid).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Tests decided natively.
+    pub native_tests: u64,
+    /// Tests evaluated by xee.
+    pub xee_tests: u64,
+    /// Context steps evaluated natively.
+    pub native_steps: u64,
+    /// Context steps evaluated by xee.
+    pub xee_steps: u64,
+}
+
+impl Stats {
+    const ZERO: Stats = Stats {
+        native_tests: 0,
+        xee_tests: 0,
+        native_steps: 0,
+        xee_steps: 0,
+    };
+}
+
+/// This thread's counters since the last call (which resets them).
+pub fn take_stats() -> Stats {
+    STATS.with(|s| s.replace(Stats::ZERO))
+}
+
+/// Prints the 25 xee tests that took longest on this thread (with `DUI_KIT_PROFILE` set).
+pub fn print_profile() {
+    PROFILE.with(|p| {
+        if let Some(m) = p.borrow().as_ref() {
+            let mut v: Vec<_> = m.iter().collect();
+            v.sort_by_key(|(_, (_, d))| std::cmp::Reverse(*d));
+            for (e, (n, d)) in v.into_iter().take(25) {
+                eprintln!(
+                    "{d:>10.1?} {n:>6} {}",
+                    e.chars().take(150).collect::<String>()
+                );
+            }
+        }
+    });
+}
+
+fn profile(expr: &str, t: std::time::Instant) {
+    PROFILE.with(|p| {
+        if let Some(m) = p.borrow_mut().as_mut() {
+            let e = m.entry(expr.to_string()).or_default();
+            e.0 += 1;
+            e.1 += t.elapsed();
+        }
+    });
+}
+
+fn count(f: impl FnOnce(&mut Stats)) {
+    STATS.with(|s| {
+        let mut v = s.get();
+        f(&mut v);
+        s.set(v);
+    });
+}
+
+/// Per-document indexes for rule contexts: elements in document order, by name, and the parents of
+/// `child/@attr = 'value'` (the volets' `*[cda:templateId/@root = '…']`).
+#[derive(Default)]
+struct DocIndex {
+    all: Vec<xot::Node>,
+    order: HashMap<xot::Node, usize>,
+    by_name: HashMap<xot::NameId, Vec<xot::Node>>,
+    /// (child name, attribute name) → attribute value → parents, in document order.
+    child_attr: HashMap<(xot::NameId, xot::NameId), HashMap<String, Vec<xot::Node>>>,
+}
+
+impl DocIndex {
+    fn new(xot: &xot::Xot, root: xot::Node) -> Self {
+        let mut ix = DocIndex::default();
+        for n in xot.descendants(root).filter(|n| xot.is_element(*n)) {
+            ix.order.insert(n, ix.all.len());
+            ix.all.push(n);
+            if let Some(name) = xot.node_name(n) {
+                ix.by_name.entry(name).or_default().push(n);
+            }
+        }
+        ix
+    }
+
+    fn parents_with(
+        &mut self,
+        xot: &xot::Xot,
+        child: xot::NameId,
+        attr: xot::NameId,
+        value: &str,
+    ) -> &[xot::Node] {
+        let by_name = &self.by_name;
+        let order = &self.order;
+        let m = self.child_attr.entry((child, attr)).or_insert_with(|| {
+            let mut m: HashMap<String, Vec<xot::Node>> = HashMap::new();
+            for c in by_name.get(&child).map(Vec::as_slice).unwrap_or(&[]) {
+                if let (Some(v), Some(p)) = (xot.get_attribute(*c, attr), xot.parent(*c)) {
+                    if xot.is_element(p) {
+                        m.entry(v.to_string()).or_default().push(p);
+                    }
+                }
+            }
+            for v in m.values_mut() {
+                v.sort_by_key(|p| order.get(p).copied().unwrap_or(usize::MAX));
+                v.dedup();
+            }
+            m
+        });
+        m.get(value).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
 /// The document being checked, with per-document caches.
 pub struct DocRun<'e> {
     /// The engine.
@@ -72,6 +204,10 @@ pub struct DocRun<'e> {
     pub root: xot::Node,
     /// Node sets of context prefixes already computed (per schema: namespaces may differ).
     sets: HashMap<(usize, String), Result<Vec<xot::Node>, String>>,
+    /// Element indexes, built on first use.
+    index: Option<DocIndex>,
+    /// Plain evaluation (see [`with_plain`]).
+    plain: bool,
 }
 
 impl<'e> DocRun<'e> {
@@ -81,6 +217,144 @@ impl<'e> DocRun<'e> {
             engine,
             root,
             sets: HashMap::new(),
+            index: None,
+            plain: PLAIN.with(Cell::get),
+        }
+    }
+
+    /// Nodes matching a native context step from the root (`//step`), in document order.
+    fn native_from_root(&mut self, step: &Step) -> Vec<xot::Node> {
+        let xot = self.engine.documents.xot();
+        let ix = self
+            .index
+            .get_or_insert_with(|| DocIndex::new(xot, self.root));
+        let names = &self.engine.names;
+        // Candidates: from `child/@attr = 'lit'` among the predicates, else by name, else all.
+        let mut cands: Option<Vec<xot::Node>> = None;
+        for p in &step.preds {
+            let conj: &[Cond] = match p {
+                Cond::And(v) => v,
+                c => std::slice::from_ref(c),
+            };
+            for c in conj {
+                if let Cond::AttrCmp {
+                    paths,
+                    ne: false,
+                    lit,
+                } = c
+                {
+                    if let [super::native::Path {
+                        start: super::native::Start::Context,
+                        steps,
+                        attr: Some(a),
+                    }] = paths.as_slice()
+                    {
+                        if let [Step {
+                            axis: Axis::Child,
+                            test: Test::Name(cn),
+                            preds,
+                        }] = steps.as_slice()
+                        {
+                            if preds.is_empty() {
+                                let found = match (names.id(*cn), names.id(*a)) {
+                                    (Some(cn), Some(a)) => {
+                                        ix.parents_with(xot, cn, a, lit).to_vec()
+                                    }
+                                    _ => Vec::new(),
+                                };
+                                cands = Some(found);
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            if cands.is_some() {
+                break;
+            }
+        }
+        let cands = match (cands, &step.test) {
+            (Some(c), _) => c,
+            (None, Test::Name(n)) => names
+                .id(*n)
+                .and_then(|id| ix.by_name.get(&id))
+                .cloned()
+                .unwrap_or_default(),
+            (None, Test::AnyElement) => ix.all.clone(),
+        };
+        let ev = Eval { xot, names };
+        cands
+            .into_iter()
+            .filter(|n| ev.step_matches(step, *n))
+            .collect()
+    }
+
+    /// A context path natively when its last step is in the native subset: `Ok(None)` otherwise.
+    fn native_path_set(
+        &mut self,
+        s: &SchemaCtx<'_>,
+        path: &str,
+    ) -> Result<Option<Vec<xot::Node>>, String> {
+        if self.plain {
+            return Ok(None);
+        }
+        match split_last(path) {
+            Some((prefix, step)) => {
+                let (desc, text) = match step.strip_prefix(".//") {
+                    Some(t) => (true, t),
+                    None => (false, step.as_str()),
+                };
+                let Some(st) = self.engine.native_step(s, text) else {
+                    return Ok(None);
+                };
+                let base = self.path_set(s, &prefix)?;
+                let xot = self.engine.documents.xot();
+                let ev = Eval {
+                    xot,
+                    names: &self.engine.names,
+                };
+                let mut out = Vec::new();
+                if desc {
+                    let mut seen = HashSet::new();
+                    for b in base {
+                        for m in xot.descendants(b).skip(1) {
+                            if ev.step_matches(&st, m) && seen.insert(m) {
+                                out.push(m);
+                            }
+                        }
+                    }
+                } else {
+                    // Children of distinct nodes are distinct.
+                    for b in base {
+                        out.extend(xot.children(b).filter(|m| ev.step_matches(&st, *m)));
+                    }
+                }
+                Ok(Some(out))
+            }
+            None => {
+                if let Some(text) = path.strip_prefix("//") {
+                    let Some(st) = self.engine.native_step(s, text) else {
+                        return Ok(None);
+                    };
+                    Ok(Some(self.native_from_root(&st)))
+                } else if let Some(text) = path.strip_prefix('/') {
+                    let Some(st) = self.engine.native_step(s, text) else {
+                        return Ok(None);
+                    };
+                    let xot = self.engine.documents.xot();
+                    let ev = Eval {
+                        xot,
+                        names: &self.engine.names,
+                    };
+                    Ok(Some(
+                        xot.children(self.root)
+                            .filter(|m| ev.step_matches(&st, *m))
+                            .collect(),
+                    ))
+                } else {
+                    Ok(None)
+                }
+            }
         }
     }
 
@@ -99,7 +373,23 @@ impl<'e> DocRun<'e> {
         if let Some(r) = self.sets.get(&key) {
             return r.clone();
         }
-        let r = match split_last(path) {
+        let native = self.native_path_set(s, path);
+        count(|c| match native {
+            Ok(Some(_)) => c.native_steps += 1,
+            _ => c.xee_steps += 1,
+        });
+        let r = match native {
+            Ok(Some(v)) => Ok(v),
+            Err(e) => Err(e),
+            Ok(None) => self.xee_path_set(s, path),
+        };
+        self.sets.insert(key, r.clone());
+        r
+    }
+
+    /// As [`DocRun::path_set`], the last step evaluated by xee.
+    fn xee_path_set(&mut self, s: &SchemaCtx<'_>, path: &str) -> Result<Vec<xot::Node>, String> {
+        match split_last(path) {
             Some((prefix, step)) => {
                 let base = self.path_set(s, &prefix)?;
                 let id = self.engine.compile(s, &step)?;
@@ -120,9 +410,7 @@ impl<'e> DocRun<'e> {
                 let seq = self.engine.eval(id, &Item::Node(self.root), &Env::new())?;
                 Ok(Self::nodes_of(&seq))
             }
-        };
-        self.sets.insert(key, r.clone());
-        r
+        }
     }
 
     /// Nodes matched by a rule context (an XSLT pattern, possibly a union).
@@ -249,11 +537,32 @@ impl<'e> DocRun<'e> {
             }
         }
         for c in &rule.checks {
-            let r = self
-                .engine
-                .compile(s, &c.test)
-                .and_then(|id| self.engine.eval2(id, &item, globals, &env))
-                .and_then(|v| v.effective_boolean_value().map_err(|e| e.to_string()));
+            let native = if self.plain {
+                None
+            } else {
+                self.engine.native(s, &c.test)
+            };
+            let r = match native {
+                Some(cond) => {
+                    count(|c| c.native_tests += 1);
+                    Ok(Eval {
+                        xot: self.engine.documents.xot(),
+                        names: &self.engine.names,
+                    }
+                    .cond(&cond, node))
+                }
+                None => {
+                    count(|c| c.xee_tests += 1);
+                    let t = std::time::Instant::now();
+                    let r = self
+                        .engine
+                        .compile(s, &c.test)
+                        .and_then(|id| self.engine.eval2(id, &item, globals, &env))
+                        .and_then(|v| v.effective_boolean_value().map_err(|e| e.to_string()));
+                    profile(&c.test, t);
+                    r
+                }
+            };
             let fired = match r {
                 Ok(b) => match c.kind {
                     AssertKind::FailedAssert => !b,

@@ -6,6 +6,7 @@
 //! - [`model`]: the parsed, expanded schema (plain data, shared between threads);
 //! - [`load`]: `sch:include`, abstract rules and patterns, lets, `sch:ns`, default phase;
 //! - [`xpath`]: xee integration (rewrites, value sets preloaded, compile-once), the three xee fixes;
+//! - [`native`]: the kit's most frequent XPath shapes evaluated directly on the tree (exact subset);
 //! - [`eval`]: rule contexts with shared prefixes, first-matching-rule per pattern, asserts and messages;
 //! - [`kit`]: the kit folder: volet table, the ANS procedure, kit defects;
 //! - [`cache`]: the per-thread compiled engine, keyed by the kit's content hash;
@@ -22,6 +23,7 @@ pub mod eval;
 pub mod kit;
 pub mod load;
 pub mod model;
+pub mod native;
 pub mod xpath;
 #[cfg(feature = "xsd")]
 pub mod xsd;

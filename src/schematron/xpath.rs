@@ -48,6 +48,13 @@ pub struct Engine {
     doc_vars: HashMap<String, String>,
     /// Those variables' values (document nodes of the current store).
     doc_env: Env,
+    /// Names of the native expressions ([`super::native`]), resolved against the current store.
+    pub names: super::native::Names,
+    /// Native conditions (tests), by schema and text: `None` when the text is not in the subset.
+    natives: HashMap<(usize, String), Option<usize>>,
+    conds: Vec<std::rc::Rc<super::native::Cond>>,
+    /// Native context steps, by schema and text.
+    native_steps: HashMap<(usize, String), Option<std::rc::Rc<super::native::Step>>>,
 }
 
 /// Rewrites an expression before compilation: `document(` → `doc(`, `normalize-space()` →
@@ -86,6 +93,204 @@ pub fn rewrite(expr: &str) -> String {
         rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// Rewrites `//name[p]…` (`descendant-or-self::node()/child::name`) to `/descendant::name[p]…` when
+/// every predicate of the step is clearly boolean (so never positional, XPath 3.1 §3.3.3): the same
+/// nodes in the same order (§3.3.5, the abbreviation's own note), without xee building and sorting
+/// the set of every node of the document first. Anything else (`//@a`, `//node()`, `//x[1]`,
+/// `//x[$n]`, a predicate that might be numeric) is left as written. String literals are skipped.
+pub fn descendant_steps(expr: &str) -> String {
+    let b = expr.as_bytes();
+    let mut out = String::with_capacity(expr.len() + 16);
+    let mut i = 0;
+    let mut quote = 0u8;
+    let mut last = 0;
+    while i < b.len() {
+        let c = b[i];
+        if quote != 0 {
+            if c == quote {
+                quote = 0;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'\'' || c == b'"' {
+            quote = c;
+            i += 1;
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'/') && step_is_descendant_safe(&expr[i + 2..]) {
+            out.push_str(&expr[last..i]);
+            out.push_str("/descendant::");
+            i += 2;
+            last = i;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&expr[last..]);
+    out
+}
+
+/// Whether the text after `//` starts with an element name test whose predicates are all clearly
+/// boolean.
+fn step_is_descendant_safe(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    let name_char =
+        |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' || c >= 0x80;
+    let mut j = 0;
+    // Name test: `*`, `*:local`, `p:*`, `p:local`, `local`.
+    if b.first() == Some(&b'*') {
+        j = 1;
+        if b.get(1) == Some(&b':') {
+            j = 2;
+            let s = j;
+            while j < b.len() && name_char(b[j]) {
+                j += 1;
+            }
+            if j == s {
+                return false;
+            }
+        }
+    } else {
+        if !b
+            .first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        {
+            return false;
+        }
+        while j < b.len() && name_char(b[j]) {
+            j += 1;
+        }
+        if b.get(j) == Some(&b':') && b.get(j + 1) != Some(&b':') {
+            j += 1;
+            if b.get(j) == Some(&b'*') {
+                j += 1;
+            } else {
+                let s = j;
+                while j < b.len() && name_char(b[j]) {
+                    j += 1;
+                }
+                if j == s {
+                    return false;
+                }
+            }
+        }
+    }
+    // Not a function call, a kind test or an axis.
+    let after = rest[j..].trim_start();
+    if after.starts_with('(') || after.starts_with("::") {
+        return false;
+    }
+    // Predicates.
+    let mut k = j;
+    loop {
+        let ws = rest[k..].len() - rest[k..].trim_start().len();
+        if !rest[k + ws..].starts_with('[') {
+            return true;
+        }
+        let start = k + ws + 1;
+        let Some(end) = matching_bracket(&rest[start..]) else {
+            return false;
+        };
+        if !clearly_boolean(&rest[start..start + end]) {
+            return false;
+        }
+        k = start + end + 1;
+    }
+}
+
+/// Length up to the `]` closing a predicate whose text starts here, or `None`.
+fn matching_bracket(s: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut quote = None;
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '(') => depth += 1,
+            (None, ']') if depth == 0 => return Some(i),
+            (None, ']' | ')') => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a predicate's value is certainly not numeric: a top-level `and`/`or`, a comparison, a
+/// boolean function over the whole predicate, a quantified expression, or a plain path of names and
+/// attributes (a node sequence).
+fn clearly_boolean(p: &str) -> bool {
+    let p = p.trim();
+    // Top-level tokens.
+    let mut depth = 0i32;
+    let mut quote = None;
+    let mut top = String::new();
+    for c in p.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                if depth == 0 {
+                    top.push('L');
+                }
+            }
+            (None, '[' | '(') => {
+                if depth == 0 {
+                    top.push(c);
+                }
+                depth += 1;
+            }
+            (None, ']' | ')') => depth -= 1,
+            (None, c) if depth == 0 => top.push(c),
+            _ => {}
+        }
+    }
+    if depth != 0 || quote.is_some() {
+        return false;
+    }
+    let words: Vec<&str> = top
+        .split(|c: char| c.is_whitespace() || c == '(' || c == '[')
+        .collect();
+    if words.iter().any(|w| {
+        matches!(
+            *w,
+            "and" | "or" | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "is"
+        )
+    }) {
+        return true;
+    }
+    if (top.contains('=') && !top.contains("=>")) || top.contains('<') || top.contains('>') {
+        return true;
+    }
+    if p.starts_with("some ") || p.starts_with("every ") {
+        return true;
+    }
+    for f in [
+        "not(",
+        "exists(",
+        "empty(",
+        "matches(",
+        "contains(",
+        "starts-with(",
+        "ends-with(",
+        "boolean(",
+    ] {
+        if p.starts_with(f) && top == f.trim_end_matches('(').to_string() + "(" {
+            return true;
+        }
+    }
+    !p.is_empty()
+        && p.chars().any(|c| c.is_alphabetic())
+        && p.chars()
+            .all(|c| c.is_alphanumeric() || "_-.:@/*".contains(c))
+        && !p.split('/').any(|s| {
+            s.trim_start_matches('@')
+                .starts_with(|c: char| c.is_ascii_digit())
+        })
 }
 
 /// `$names` an expression reads and does not bind itself (`for`/`some`/`every`/`let $x`), outside
@@ -227,6 +432,10 @@ impl Engine {
             preload,
             added: 0,
             doc_env: Env::new(),
+            names: super::native::Names::default(),
+            natives: HashMap::new(),
+            conds: Vec::new(),
+            native_steps: HashMap::new(),
         };
         e.rebuild()?;
         Ok(e)
@@ -250,7 +459,47 @@ impl Engine {
         }
         self.documents = docs;
         self.added = 0;
+        self.names.resolve_all(self.documents.xot());
         Ok(())
+    }
+
+    /// The native form of test `expr` of schema `s` ([`super::native`]), parsed once; `None` when it
+    /// is not in the native subset (xee evaluates it).
+    pub fn native(
+        &mut self,
+        s: &SchemaCtx<'_>,
+        expr: &str,
+    ) -> Option<std::rc::Rc<super::native::Cond>> {
+        let key = (s.index, expr.to_string());
+        let id = match self.natives.get(&key) {
+            Some(id) => *id,
+            None => {
+                let c = super::native::parse(expr, s.ns, &mut self.names, self.documents.xot());
+                let id = c.map(|c| {
+                    self.conds.push(std::rc::Rc::new(c));
+                    self.conds.len() - 1
+                });
+                self.natives.insert(key, id);
+                id
+            }
+        };
+        id.map(|i| self.conds[i].clone())
+    }
+
+    /// The native form of a rule context's step (`name[preds]`), parsed once, or `None`.
+    pub fn native_step(
+        &mut self,
+        s: &SchemaCtx<'_>,
+        step: &str,
+    ) -> Option<std::rc::Rc<super::native::Step>> {
+        let key = (s.index, step.to_string());
+        if let Some(r) = self.native_steps.get(&key) {
+            return r.clone();
+        }
+        let r = super::native::parse_step(step, s.ns, &mut self.names, self.documents.xot())
+            .map(std::rc::Rc::new);
+        self.native_steps.insert(key, r.clone());
+        r
     }
 
     /// Number of distinct expressions compiled successfully.
@@ -270,7 +519,7 @@ impl Engine {
     }
 
     fn compile_uncached(&mut self, s: &SchemaCtx<'_>, expr: &str) -> Result<usize, String> {
-        let text = self.doc_calls_to_variables(s, &rewrite(expr));
+        let text = self.doc_calls_to_variables(s, &descendant_steps(&rewrite(expr)));
         let vars = free_variables(&text);
         let mut b = StaticContextBuilder::default();
         for (p, u) in s.ns {
@@ -351,6 +600,8 @@ impl Engine {
             .documents
             .add_string_without_uri(xml)
             .map_err(|e| e.to_string())?;
+        // The document may bring names the native expressions use.
+        self.names.resolve_all(self.documents.xot());
         self.documents
             .document_node(h)
             .ok_or_else(|| "document vanished".to_string())
@@ -485,6 +736,44 @@ mod tests {
         let root = e.add_document("<r/>").unwrap();
         let v = e.eval(id, &Item::Node(root), &Env::new()).unwrap();
         assert_eq!(v.effective_boolean_value().ok(), Some(true));
+    }
+
+    #[test]
+    fn descendant_steps_only_where_the_nodes_are_the_same() {
+        assert_eq!(
+            descendant_steps("count(//hl7:a[@b = '//x'])=1 and //*[x or y]//c"),
+            "count(/descendant::hl7:a[@b = '//x'])=1 and /descendant::*[x or y]/descendant::c"
+        );
+        assert_eq!(
+            descendant_steps("//a[not(b)][c/@d]/e | .//f[matches(@g,'h')]"),
+            "/descendant::a[not(b)][c/@d]/e | ./descendant::f[matches(@g,'h')]"
+        );
+        for keep in [
+            "//a[1]",
+            "//a[$n]",
+            "//a[last()]",
+            "//a[count(b)]",
+            "//@a",
+            "//node()",
+            "//a[b][2]",
+            "//text()",
+            "//descendant::a",
+            "//a[position() + 1]",
+        ] {
+            assert_eq!(descendant_steps(keep), keep);
+        }
+        // Same values through xee.
+        let xml = "<r><a><b/><a><b/></a></a><c><a/><a x='1'/></c></r>";
+        for e in [
+            "count(//a[b]) = 2",
+            "count(//a[not(b)]) = 2",
+            "string(//a[@x = '1']/@x) = '1'",
+            "count(//r//a[. is .]) = 4",
+            "count(//a[b or @x]) = 3",
+        ] {
+            assert_eq!(run(e, xml), Ok(true), "{e}");
+            assert_ne!(descendant_steps(e), e);
+        }
     }
 
     #[test]

@@ -40,7 +40,6 @@ pub struct State<'a> {
     stack: Vec<stack::Value>,
     build_stack: Vec<BuildStackEntry>,
     frames: ArrayVec<Frame, FRAMES_MAX>,
-    regex_cache: RefCell<HashMap<RegexKey, Rc<regexml::Regex>>>,
     pub(crate) xot: &'a mut Xot,
 }
 
@@ -87,7 +86,6 @@ impl<'a> State<'a> {
             stack: vec![],
             build_stack: vec![],
             frames: ArrayVec::new(),
-            regex_cache: RefCell::new(HashMap::new()),
             xot,
         }
     }
@@ -249,22 +247,31 @@ impl<'a> State<'a> {
     }
 
     pub fn regex(&self, pattern: &str, flags: &str) -> error::Result<Rc<regexml::Regex>> {
-        // TODO: would be nice if we could not do to_string here but use &str
-        // but unfortunately otherwise lifetime issues bubble up all the way to
-        // the library bindings if we do so
+        // dui-conform patch (speed): the compiled regexes are kept per thread, not per run: a
+        // schematron evaluates the same `matches(@root, $pattern)` on thousands of nodes, each a new
+        // run, and compiling the pattern took a millisecond each time. Bounded: the cache is emptied
+        // when it reaches REGEX_CACHE_MAX entries. Compilation is deterministic (pattern, flags).
+        const REGEX_CACHE_MAX: usize = 4096;
+        thread_local! {
+            static REGEX_CACHE: RefCell<HashMap<RegexKey, Rc<regexml::Regex>>> =
+                RefCell::new(HashMap::new());
+        }
         let key = RegexKey {
             pattern: pattern.to_string(),
             flags: flags.to_string(),
         };
-        let mut cache = self.regex_cache.borrow_mut();
-        let entry = cache.entry(key);
-        match entry {
-            std::collections::hash_map::Entry::Occupied(entry) => Ok(entry.get().clone()),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let v = entry.insert(Rc::new(regexml::Regex::xpath(pattern, flags)?));
-                Ok(v.clone())
-            }
+        if let Some(r) = REGEX_CACHE.with(|c| c.borrow().get(&key).cloned()) {
+            return Ok(r);
         }
+        let r = Rc::new(regexml::Regex::xpath(pattern, flags)?);
+        REGEX_CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= REGEX_CACHE_MAX {
+                c.clear();
+            }
+            c.insert(key, r.clone());
+        });
+        Ok(r)
     }
 
     pub fn xot(&self) -> &Xot {

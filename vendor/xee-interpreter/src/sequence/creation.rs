@@ -124,8 +124,11 @@ impl Sequence {
         annotations: xml::DocumentOrderAccess,
     ) -> Self {
         // sort nodes by document order
+        // dui-conform patch (speed): each node's document order is looked up once (a hash lookup
+        // behind a RefCell), not at every comparison of the sort: `//x` on a large document sorted
+        // tens of thousands of nodes with ~16 lookups each.
         let mut nodes = s.into_iter().collect::<Vec<_>>();
-        nodes.sort_by_key(|n| annotations.get(*n));
+        nodes.sort_by_cached_key(|n| annotations.get(*n));
         nodes.into()
     }
 
