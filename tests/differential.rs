@@ -426,8 +426,6 @@ fn compare(doc: &str, saxon: &[Row], ours: &[Row]) -> Vec<Difference> {
 }
 
 #[test]
-#[ignore = "slow in a debug build (~150 s for 28 documents through the native engine): \
-            `cargo test --test tests differential -- --ignored --nocapture`"]
 fn our_engine_finds_exactly_saxons_failed_asserts() {
     let docs = documents();
     let Some(answers) = saxon_answers(&docs) else {
