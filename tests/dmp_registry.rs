@@ -226,6 +226,86 @@ fn find_submission_sets_get_associations_and_find_by_reference_id() {
         types,
         vec!["urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember".to_string()]
     );
+    // GetSubmissionSetAndContents of that SubmissionSet: the set, its members (the first document and
+    // its XAdES signature entry, not the other deposit's document) and the HasMember associations; a
+    // confidentiality filter nothing matches keeps the set only; both identifiers at once is an error;
+    // an unknown set is an empty success.
+    let set1 = sources[0].clone();
+    let both = [
+        ("$XDSSubmissionSetEntryUUID", format!("'{set1}'")),
+        ("$XDSSubmissionSetUniqueId", "'1.2.3'".to_string()),
+    ];
+    let r = post(
+        &sim,
+        dir.path(),
+        &[
+            (
+                "contents.xml",
+                query(
+                    q::GET_SUBMISSION_SET_AND_CONTENTS,
+                    &[("$XDSSubmissionSetEntryUUID", &format!("'{set1}'"))],
+                ),
+            ),
+            (
+                "contents-filtered.xml",
+                query(
+                    q::GET_SUBMISSION_SET_AND_CONTENTS,
+                    &[
+                        ("$XDSSubmissionSetEntryUUID", &format!("'{set1}'")),
+                        ("$XDSDocumentEntryConfidentialityCode", "('XX^^9.9')"),
+                    ],
+                ),
+            ),
+            (
+                "contents-both.xml",
+                query(
+                    q::GET_SUBMISSION_SET_AND_CONTENTS,
+                    &[(both[0].0, &both[0].1), (both[1].0, &both[1].1)],
+                ),
+            ),
+            (
+                "contents-unknown.xml",
+                query(
+                    q::GET_SUBMISSION_SET_AND_CONTENTS,
+                    &[(
+                        "$XDSSubmissionSetEntryUUID",
+                        "'urn:uuid:00000000-0000-0000-0000-000000000000'",
+                    )],
+                ),
+            ),
+        ],
+    );
+    assert!(r[0].contains("ResponseStatusType:Success"), "{}", r[0]);
+    assert_eq!(
+        attrs(&r[0], "rim:RegistryPackage", "id"),
+        vec![set1.clone()],
+        "{}",
+        r[0]
+    );
+    let members = attrs(&r[0], "rim:ExtrinsicObject", "id");
+    assert!(members.contains(&uuid1), "{}", r[0]);
+    assert_eq!(members.len(), 2, "document + signature entry: {}", r[0]);
+    assert!(!r[0].contains(&format!("value=\"{uid2}\"")), "{}", r[0]);
+    let assoc_sources = attrs(&r[0], "rim:Association", "sourceObject");
+    assert_eq!(assoc_sources, vec![set1.clone(), set1.clone()], "{}", r[0]);
+    let mut assoc_targets = attrs(&r[0], "rim:Association", "targetObject");
+    let mut want = members.clone();
+    assoc_targets.sort();
+    want.sort();
+    assert_eq!(assoc_targets, want, "{}", r[0]);
+    assert_eq!(
+        attrs(&r[1], "rim:RegistryPackage", "id"),
+        vec![set1],
+        "{}",
+        r[1]
+    );
+    assert!(!r[1].contains("<rim:ExtrinsicObject"), "{}", r[1]);
+    assert!(r[2].contains("XDSStoredQueryParamNumber"), "{}", r[2]);
+    assert!(
+        r[3].contains("ResponseStatusType:Success") && !r[3].contains("<rim:RegistryPackage"),
+        "{}",
+        r[3]
+    );
     sim.stop();
 }
 

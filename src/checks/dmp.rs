@@ -105,6 +105,9 @@ pub mod query_id {
     pub const GET_DOCUMENTS: &str = "urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4";
     /// GetAssociations.
     pub const GET_ASSOCIATIONS: &str = "urn:uuid:a7ae438b-4bc2-4642-93e9-be891f7bb155";
+    /// GetSubmissionSetAndContents.
+    pub const GET_SUBMISSION_SET_AND_CONTENTS: &str =
+        "urn:uuid:e8e3cb2c-e39c-46b9-99e4-c12f57260b83";
     /// Every id the simulator knows.
     pub const ALL: &[&str] = &[
         FIND_DOCUMENTS,
@@ -112,6 +115,7 @@ pub mod query_id {
         FIND_SUBMISSION_SETS,
         GET_DOCUMENTS,
         GET_ASSOCIATIONS,
+        GET_SUBMISSION_SET_AND_CONTENTS,
     ];
 }
 

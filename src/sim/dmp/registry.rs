@@ -224,6 +224,11 @@ impl Registry {
         self.sets.get(entry_uuid)
     }
 
+    /// The SubmissionSet with this uniqueId.
+    pub fn submission_set_by_unique_id(&self, unique_id: &str) -> Option<&SubmissionSet> {
+        self.sets.values().find(|s| s.unique_id == unique_id)
+    }
+
     /// SubmissionSets of a patient, in deposit order.
     pub fn sets_of_patient(&self, patient_id: &str) -> Vec<&SubmissionSet> {
         self.sets_by_patient

@@ -2,8 +2,10 @@
 //! confidentiality, class/type/format codes, creation time), FindDocumentsByReferenceId (the same plus
 //! `$XDSDocumentEntryReferenceIdList`, matched against the `urn:ihe:iti:xds:2013:referenceIdList` slot),
 //! GetDocuments (by entryUUID or uniqueId), FindSubmissionSets (patient, status, sourceId, submission
-//! time, author person, content type) and GetAssociations (`$uuid`: the associations whose source or
-//! target is one of them).
+//! time, author person, content type), GetAssociations (`$uuid`: the associations whose source or
+//! target is one of them) and GetSubmissionSetAndContents (3.18.4.1.2.3.7.8: the SubmissionSet by
+//! entryUUID or uniqueId, its member DocumentEntries filtered by format and confidentiality codes, and
+//! the HasMember associations between them).
 //!
 //! # Format
 //! `query:AdhocQueryRequest` > `query:ResponseOption returnType="LeafClass|ObjectRef"` + `rim:AdhocQuery
@@ -143,6 +145,60 @@ fn find_documents<'r>(q: &Query, reg: &'r Registry) -> Result<Vec<&'r Entry>, Ve
         .collect())
 }
 
+/// GetSubmissionSetAndContents (ITI TF-2a 3.18.4.1.2.3.7.8): exactly one of
+/// `$XDSSubmissionSetEntryUUID` / `$XDSSubmissionSetUniqueId`; an unknown set is an empty success. The
+/// members are the targets of the set's HasMember associations that are DocumentEntries, filtered by
+/// `$XDSDocumentEntryFormatCode` and `$XDSDocumentEntryConfidentialityCode`; hidden documents (J08) only
+/// when the confidentiality filter asks for them, as in FindDocuments.
+fn submission_set_and_contents<'r>(
+    q: &Query,
+    reg: &'r Registry,
+) -> Result<Found<'r>, Vec<RegistryError>> {
+    let uuid = q.get("$XDSSubmissionSetEntryUUID").and_then(|v| v.first());
+    let uid = q.get("$XDSSubmissionSetUniqueId").and_then(|v| v.first());
+    let set = match (uuid, uid) {
+        (Some(u), None) => reg.submission_set(u),
+        (None, Some(u)) => reg.submission_set_by_unique_id(u),
+        _ => {
+            return Err(vec![RegistryError::new(
+                "XDSStoredQueryParamNumber",
+                "GetSubmissionSetAndContents: exactly one of $XDSSubmissionSetEntryUUID, $XDSSubmissionSetUniqueId",
+            )])
+        }
+    };
+    let Some(set) = set else {
+        return Ok(Found::default());
+    };
+    let conf = q.get("$XDSDocumentEntryConfidentialityCode");
+    let asks_hidden = conf.is_some_and(|c| {
+        c.iter()
+            .any(|v| crate::sim::dmp::registry::HIDING_CODES.contains(&code_of(v)))
+    });
+    let mut found = Found {
+        sets: vec![set],
+        ..Found::default()
+    };
+    for a in reg.associations_of(&set.entry_uuid) {
+        if a.source != set.entry_uuid || a.assoc_type != HAS_MEMBER {
+            continue;
+        }
+        let Some(e) = reg.get(&a.target) else {
+            continue;
+        };
+        if (asks_hidden || !e.is_hidden())
+            && code_filter(e, uuid::DE_CONFIDENTIALITY, conf)
+            && code_filter(e, uuid::DE_FORMAT, q.get("$XDSDocumentEntryFormatCode"))
+        {
+            found.entries.push(e);
+            found.associations.push(a);
+        }
+    }
+    Ok(found)
+}
+
+/// ebRIM HasMember (a SubmissionSet's members).
+const HAS_MEMBER: &str = "urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember";
+
 /// The referenceIdList slot of a DocumentEntry (ITI TF-3 4.2.3.2.28).
 const REFERENCE_ID_LIST: &str = "urn:ihe:iti:xds:2013:referenceIdList";
 
@@ -258,6 +314,7 @@ pub fn run<'r>(q: &Query, reg: &'r Registry) -> Result<Found<'r>, Vec<RegistryEr
                 ..Found::default()
             })
         }
+        query_id::GET_SUBMISSION_SET_AND_CONTENTS => submission_set_and_contents(q, reg),
         other => Err(vec![RegistryError::new(
             "XDSUnknownStoredQuery",
             format!("Requête stockée inconnue / unknown stored query: {other}"),
