@@ -439,3 +439,107 @@ fn a_second_serve_on_the_same_state_dir_exits_2() {
         "{err}"
     );
 }
+
+/// A replacement (TD2.1: an ITI-41 with an RPLC association to the replaced entryUUID, DMP-TX-011) is
+/// found with GetRelatedDocuments from the replaced document: both documents and the RPLC association; the
+/// replaced one is Deprecated. Asked for another association type, nothing at all.
+#[test]
+fn a_replacement_is_found_by_get_related_documents() {
+    if !have("python3", "--version") {
+        return;
+    }
+    use dui_conform::checks::dmp::query_id as q;
+    const RPLC: &str = "urn:ihe:iti:2007:AssociationType:RPLC";
+    let sim = Sim::start(false);
+    let dir = tempfile::tempdir().expect("tmp");
+    let (d1, uid1) = variant(11, 0);
+    let find = query(
+        q::FIND_DOCUMENTS,
+        &[
+            ("$XDSDocumentEntryPatientId", &format!("'{PATIENT}'")),
+            ("$XDSDocumentEntryStatus", &format!("('{APPROVED}')")),
+        ],
+    );
+    let r = post(&sim, dir.path(), &[("d1.mtom", d1), ("docs.xml", find)]);
+    assert!(r[0].contains("ResponseStatusType:Success"), "{}", r[0]);
+    let uuid1 = attrs(&r[1], "rim:ExtrinsicObject", "id")
+        .into_iter()
+        .find(|u| {
+            r[1].split(&format!("<rim:ExtrinsicObject id=\"{u}\""))
+                .nth(1)
+                .and_then(|s| s.split("</rim:ExtrinsicObject>").next())
+                .is_some_and(|s| s.contains(&format!("value=\"{uid1}\"")))
+        })
+        .expect("d1 in FindDocuments");
+
+    let (d2, _) = variant(12, 0);
+    let d2 = fresh(&replace(
+        &d2,
+        "<rim:Association id=\"as-sig-signs\"",
+        &format!(
+            "<rim:Association id=\"as-rplc\" associationType=\"{RPLC}\" sourceObject=\"Document01\" \
+             targetObject=\"{uuid1}\"/><rim:Association id=\"as-sig-signs\""
+        ),
+    ));
+    let related = |types: &str| {
+        query(
+            q::GET_RELATED_DOCUMENTS,
+            &[
+                ("$XDSDocumentEntryEntryUUID", &format!("'{uuid1}'")),
+                ("$AssociationTypes", types),
+            ],
+        )
+    };
+    let r = post(
+        &sim,
+        dir.path(),
+        &[
+            ("d2.mtom", d2),
+            ("related.xml", related(&format!("('{RPLC}')"))),
+            (
+                "related-apnd.xml",
+                related("('urn:ihe:iti:2007:AssociationType:APND')"),
+            ),
+            (
+                "related-no-types.xml",
+                query(
+                    q::GET_RELATED_DOCUMENTS,
+                    &[("$XDSDocumentEntryEntryUUID", &format!("'{uuid1}'"))],
+                ),
+            ),
+        ],
+    );
+    assert!(
+        r[0].contains("ResponseStatusType:Success"),
+        "{}\n{}",
+        r[0],
+        sim.findings()
+    );
+    let docs = attrs(&r[1], "rim:ExtrinsicObject", "id");
+    assert_eq!(docs.len(), 2, "{}", r[1]);
+    assert_eq!(docs[0], uuid1, "the originating document first: {}", r[1]);
+    assert_eq!(
+        attrs(&r[1], "rim:Association", "associationType"),
+        vec![RPLC.to_string()]
+    );
+    assert_eq!(
+        attrs(&r[1], "rim:Association", "targetObject"),
+        vec![uuid1.clone()]
+    );
+    assert_eq!(
+        attrs(&r[1], "rim:Association", "sourceObject"),
+        vec![docs[1].clone()]
+    );
+    assert!(
+        r[1].contains("urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"),
+        "the replaced document is Deprecated: {}",
+        r[1]
+    );
+    assert!(
+        r[2].contains("ResponseStatusType:Success") && !r[2].contains("<rim:ExtrinsicObject"),
+        "{}",
+        r[2]
+    );
+    assert!(r[3].contains("XDSStoredQueryMissingParam"), "{}", r[3]);
+    sim.stop();
+}

@@ -108,6 +108,8 @@ pub mod query_id {
     /// GetSubmissionSetAndContents.
     pub const GET_SUBMISSION_SET_AND_CONTENTS: &str =
         "urn:uuid:e8e3cb2c-e39c-46b9-99e4-c12f57260b83";
+    /// GetRelatedDocuments.
+    pub const GET_RELATED_DOCUMENTS: &str = "urn:uuid:d90e5407-b356-4d91-a89f-873917b4b0e6";
     /// Every id the simulator knows.
     pub const ALL: &[&str] = &[
         FIND_DOCUMENTS,
@@ -116,6 +118,7 @@ pub mod query_id {
         GET_DOCUMENTS,
         GET_ASSOCIATIONS,
         GET_SUBMISSION_SET_AND_CONTENTS,
+        GET_RELATED_DOCUMENTS,
     ];
 }
 

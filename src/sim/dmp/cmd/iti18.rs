@@ -5,7 +5,9 @@
 //! time, author person, content type), GetAssociations (`$uuid`: the associations whose source or
 //! target is one of them) and GetSubmissionSetAndContents (3.18.4.1.2.3.7.8: the SubmissionSet by
 //! entryUUID or uniqueId, its member DocumentEntries filtered by format and confidentiality codes, and
-//! the HasMember associations between them).
+//! the HasMember associations between them) and GetRelatedDocuments (3.18.4.1.2.3.7.13: a document,
+//! by entryUUID or uniqueId, with the documents linked to it by the `$AssociationTypes` asked, e.g. RPLC
+//! after a replacement, and those associations; nothing when it has none).
 //!
 //! # Format
 //! `query:AdhocQueryRequest` > `query:ResponseOption returnType="LeafClass|ObjectRef"` + `rim:AdhocQuery
@@ -196,6 +198,52 @@ fn submission_set_and_contents<'r>(
     Ok(found)
 }
 
+/// GetRelatedDocuments (ITI TF-2a 3.18.4.1.2.3.7.13): exactly one of `$XDSDocumentEntryEntryUUID` /
+/// `$XDSDocumentEntryUniqueId`, and `$AssociationTypes` (required). Returns the originating document, the
+/// DocumentEntries at the other end of its associations of those types (either direction) and the
+/// associations; when there is no such association, nothing at all, not even the originating document
+/// (the transaction's "no related documents" case).
+fn related_documents<'r>(q: &Query, reg: &'r Registry) -> Result<Found<'r>, Vec<RegistryError>> {
+    let Some(types) = q.get("$AssociationTypes").filter(|v| !v.is_empty()) else {
+        return Err(missing("$AssociationTypes"));
+    };
+    let uuid = q.get("$XDSDocumentEntryEntryUUID").and_then(|v| v.first());
+    let uid = q.get("$XDSDocumentEntryUniqueId").and_then(|v| v.first());
+    let origin = match (uuid, uid) {
+        (Some(u), None) => reg.get(u),
+        (None, Some(u)) => reg.by_unique_id(u),
+        _ => {
+            return Err(vec![RegistryError::new(
+                "XDSStoredQueryParamNumber",
+                "GetRelatedDocuments: exactly one of $XDSDocumentEntryEntryUUID, $XDSDocumentEntryUniqueId",
+            )])
+        }
+    };
+    let Some(origin) = origin else {
+        return Ok(Found::default());
+    };
+    let mut found = Found::default();
+    for a in reg.associations_of(&origin.entry_uuid) {
+        if !types.contains(&a.assoc_type) {
+            continue;
+        }
+        let other = if a.source == origin.entry_uuid {
+            &a.target
+        } else {
+            &a.source
+        };
+        let Some(e) = reg.get(other) else { continue };
+        if !found.entries.iter().any(|x| x.entry_uuid == e.entry_uuid) {
+            found.entries.push(e);
+        }
+        found.associations.push(a);
+    }
+    if !found.entries.is_empty() {
+        found.entries.insert(0, origin);
+    }
+    Ok(found)
+}
+
 /// ebRIM HasMember (a SubmissionSet's members).
 const HAS_MEMBER: &str = "urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember";
 
@@ -315,6 +363,7 @@ pub fn run<'r>(q: &Query, reg: &'r Registry) -> Result<Found<'r>, Vec<RegistryEr
             })
         }
         query_id::GET_SUBMISSION_SET_AND_CONTENTS => submission_set_and_contents(q, reg),
+        query_id::GET_RELATED_DOCUMENTS => related_documents(q, reg),
         other => Err(vec![RegistryError::new(
             "XDSUnknownStoredQuery",
             format!("Requête stockée inconnue / unknown stored query: {other}"),
