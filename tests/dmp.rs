@@ -33,6 +33,8 @@ pub const MTOM_CT: &str = "multipart/related; type=\"application/xop+xml\"; boun
 const FIXTURE_UUID: &str = "0b9f6c1e-5d8a-4e1f-9b3c-2a7d4e6f8a01";
 /// The CDA uniqueId of the fixture (= CDA id/@root).
 const FIXTURE_UID: &str = "1.2.250.1.213.4.99.1.20260315101500.2";
+/// The SubmissionSet uniqueId of the fixture.
+const FIXTURE_SET_UID: &str = "1.2.250.1.213.4.99.3.20260315093000";
 /// Its patient.
 const PATIENT: &str = "279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH";
 
@@ -140,7 +142,12 @@ pub fn variant(n: u64, pad: usize) -> (Vec<u8>, String) {
     let old_size = old_doc.len();
     let s = s
         .replace(&format!("{FIXTURE_UID}\""), &format!("{uid}\""))
-        .replace(&format!("{FIXTURE_UID}.1\""), &format!("{uid}.1\""));
+        .replace(&format!("{FIXTURE_UID}.1\""), &format!("{uid}.1\""))
+        // Each deposit its own SubmissionSet uniqueId (the registry refuses a duplicate).
+        .replace(
+            &format!("{FIXTURE_SET_UID}\""),
+            &format!("{FIXTURE_SET_UID}{n}\""),
+        );
     let doc_uid = String::from_utf8(old_doc.clone())
         .expect("utf-8 cda")
         .replace(&format!("{FIXTURE_UID}\""), &format!("{uid}\""));
@@ -1178,4 +1185,28 @@ fn with_the_kit_configured_deposits_get_the_official_verdict_recorded() {
                 && l.contains("\"verdict\":\"warning\"")),
         "{findings}"
     );
+}
+
+/// A SubmissionSet uniqueId already registered is refused like a document's (XDSDuplicateUniqueIdInRegistry),
+/// even when every document of the submission is new.
+#[test]
+fn a_reused_submission_set_unique_id_is_refused() {
+    let d = Direct::new(false);
+    let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
+    assert!(body.contains("ResponseStatusType:Success"), "{body}");
+    let (again, _) = variant(5, 0);
+    let again = fresh(&replace(
+        &again,
+        &format!("{FIXTURE_SET_UID}5\""),
+        &format!("{FIXTURE_SET_UID}\""),
+    ));
+    let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, again);
+    assert!(
+        body.contains("XDSDuplicateUniqueIdInRegistry")
+            && body.contains(&format!("SubmissionSet uniqueId {FIXTURE_SET_UID} ")),
+        "{body}"
+    );
+    // With its own SubmissionSet uniqueId the same documents go in.
+    let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, variant(5, 0).0);
+    assert!(body.contains("ResponseStatusType:Success"), "{body}");
 }

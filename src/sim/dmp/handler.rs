@@ -515,6 +515,23 @@ impl Handler {
                             errors.push(e);
                         }
                     }
+                    // A SubmissionSet uniqueId is as unique as a document's (ITI TF-3 4.2.3.3.12;
+                    // ITI-42 error XDSDuplicateUniqueIdInRegistry).
+                    if let Some(set) = dep
+                        .set
+                        .as_ref()
+                        .filter(|s| reg.submission_set_by_unique_id(&s.unique_id).is_some())
+                    {
+                        let u = set.unique_id.clone();
+                        let mut e = RegistryError::new(
+                            "XDSDuplicateUniqueIdInRegistry",
+                            format!(
+                                "SubmissionSet uniqueId {u} déjà enregistré / already registered"
+                            ),
+                        );
+                        e.location = Some(u);
+                        errors.push(e);
+                    }
                 }
                 if errors.is_empty() {
                     iti41::apply(dep, &mut reg);
