@@ -737,14 +737,7 @@ fn sigkill_during_deposits_then_restart_keeps_every_acknowledged_deposit() {
     let dir = tempfile::tempdir().expect("tmp");
     let state = dir.path().join("state");
     let endpoints = dir.path().join("endpoints.json");
-    /// Kills the server if the test fails half-way (no stray process).
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
+    use crate::util::KillOnDrop as Guard;
     let spawn = || {
         let _ = std::fs::remove_file(&endpoints);
         let child = Guard(

@@ -402,13 +402,7 @@ fn a_second_serve_on_the_same_state_dir_exits_2() {
     let dir = tempfile::tempdir().expect("tmp");
     let state = dir.path().join("state");
     let endpoints = dir.path().join("endpoints.json");
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
+    use crate::util::KillOnDrop as Guard;
     let _first = Guard(
         Command::new(env!("CARGO_BIN_EXE_dui-conform"))
             .args(["serve", "--state-dir"])

@@ -64,3 +64,13 @@ pub fn test_pki() -> &'static dui_conform::pki::Pki {
         })
     })
 }
+
+/// A child process killed and reaped when dropped, so that a failing test leaves no stray server.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -1668,15 +1668,7 @@ pub fn check_xades<D: AsRef<[u8]>>(
         );
         return;
     };
-    let ss_uid = sub
-        .submission_sets()
-        .first()
-        .and_then(|s| {
-            s.identified(fxds::uuid::SS_UNIQUE_ID)
-                .first()
-                .and_then(|x| x.value)
-        })
-        .unwrap_or("");
+    let ss_uid = sub.submission_set_unique_id();
     let mut signed = Vec::new();
     for e in sub.entries.iter().filter(|e| e.id != Some(sig_id)) {
         let uid = e

@@ -31,7 +31,6 @@ use bytes::Bytes;
 
 use super::{
     io_err, sha256_hex, sync_dir, ChainedEntry, EvidenceError, EvidenceStore, ManifestEntry,
-    TMP_COUNTER,
 };
 
 /// The write-ahead log folder under `evidence/`.
@@ -421,12 +420,7 @@ impl EvidenceStore {
                 Err(e) => return Err(io_err(&dir)(e)),
             }
         }
-        let tmp = self.tmp.join(format!(
-            "{}.{}.{}",
-            &name[..16],
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
+        let tmp = self.tmp_path(name);
         let path = dir.join(name);
         let res = std::fs::write(&tmp, bytes)
             .map_err(io_err(&tmp))

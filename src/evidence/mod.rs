@@ -225,6 +225,17 @@ impl std::fmt::Debug for EvidenceStore {
 }
 
 impl EvidenceStore {
+    /// A temporary file for object `name` (a SHA-256 hex), unique across threads and processes: written
+    /// there, then renamed into `objects/`.
+    fn tmp_path(&self, name: &str) -> PathBuf {
+        self.tmp.join(format!(
+            "{}.{}.{}",
+            &name[..16],
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
     /// Opens (creates) `<state_dir>/evidence/` with `objects/<aa>/<sha256>` files and `manifest.jsonl`.
     ///
     /// Stores opened on the same folder within one process share their writer state, so their lines form
@@ -362,12 +373,7 @@ impl EvidenceStore {
                 Err(e) => return Err(io_err(&dir)(e)),
             }
         }
-        let tmp = self.tmp.join(format!(
-            "{}.{}.{}",
-            &name[..16],
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let tmp = self.tmp_path(&name);
         let result = (|| {
             let mut f = OpenOptions::new()
                 .write(true)

@@ -423,6 +423,18 @@ impl<'a, 'i> Submission<'a, 'i> {
             .filter(|p| p.is_submission_set())
             .collect()
     }
+
+    /// `XDSSubmissionSet.uniqueId` of the first SubmissionSet ("" when absent: the metadata checks say so).
+    pub fn submission_set_unique_id(&self) -> &'a str {
+        self.submission_sets()
+            .first()
+            .and_then(|s| {
+                s.identified(uuid::SS_UNIQUE_ID)
+                    .first()
+                    .and_then(|x| x.value)
+            })
+            .unwrap_or("")
+    }
 }
 
 /// The `lcm:SubmitObjectsRequest` of a document: its root, or the first one inside it (an ITI-41

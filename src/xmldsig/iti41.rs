@@ -52,16 +52,7 @@ pub fn sign_iti41(
                         _ => None,
                     })
             };
-            let ss_uid = sub
-                .submission_sets()
-                .first()
-                .and_then(|s| {
-                    s.identified(fxds::uuid::SS_UNIQUE_ID)
-                        .first()
-                        .and_then(|x| x.value)
-                })
-                .unwrap_or("")
-                .to_string();
+            let ss_uid = sub.submission_set_unique_id().to_string();
             let mut docs = Vec::new();
             for e in sub.entries.iter().filter(|e| e.id != Some(sig_id)) {
                 let uid = e

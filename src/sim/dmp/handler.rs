@@ -314,8 +314,8 @@ impl Handler {
                     .collect()
             };
             cdmp::check_iti41_metadata(s, &cdmp::ReplaceFacts { unknown_targets }, &mut sink);
-            if let Some(p) = payload {
-                cdmp::check_xades(s, &iti41::documents(p, &split, &capture), &state, &mut sink);
+            if payload.is_some() {
+                cdmp::check_xades(s, &docs, &state, &mut sink);
             }
         }
         if let (Some(Transaction::Iti57), Some(s)) = (tx, &sub) {
