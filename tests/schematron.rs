@@ -454,3 +454,41 @@ fn validate_with_kit_adds_official_findings() {
         "{kit_fails:#?}"
     );
 }
+
+/// Our own valid CDA fixtures are valid for the official kit too (its schematrons, and its XSD in a build
+/// with the `xsd` feature): a vendor who copies one gets a document the national platform accepts, and the main job can run
+/// with `--kit`. Saxon agrees (`tools/saxon_reference.py --kit ../shared/ans-kit fixtures/valid/cda/*.xml`).
+#[test]
+fn valid_cda_fixtures_pass_the_official_kit() {
+    let Some(kit) = kit() else { return };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/valid/cda");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("fixtures/valid/cda") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("xml") {
+            continue;
+        }
+        let bytes = util::read(&path);
+        let o = kit.check(&bytes);
+        checked += 1;
+        if !o.passed() || !o.not_evaluated.is_empty() {
+            failures.push(format!("{}: {:#?}", path.display(), summary(&o, None)));
+        }
+        #[cfg(feature = "xsd")]
+        for f in dui_conform::schematron::xsd_findings(kit, &bytes) {
+            failures.push(format!(
+                "{}: {:?} {}",
+                path.display(),
+                f.verdict,
+                f.message.fr
+            ));
+        }
+    }
+    assert!(
+        checked >= 5,
+        "only {checked} fixtures found in {}",
+        dir.display()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -133,13 +133,15 @@ fix('CDA-MS-011_act', 'dlu', 'the documented act code is 28651-8 instead of 3411
 def drop_section(tpl):
     def f(s):
         i = s.index(f'<templateId root="{tpl}"/>')
-        a = s.rindex('\t\t\t<component>\n', 0, i); b = s.index('\t\t\t</component>\n', i) + len('\t\t\t</component>\n')
+        # The body's own components are indented by exactly three tabs (entries nest deeper ones).
+        a = s.rindex('\n\t\t\t<component>\n', 0, i) + 1; b = s.index('\n\t\t\t</component>\n', i) + len('\n\t\t\t</component>\n')
         return s[:a] + s[b:]
     return f
 def dup_section(tpl):
     def f(s):
         i = s.index(f'<templateId root="{tpl}"/>')
-        a = s.rindex('\t\t\t<component>\n', 0, i); b = s.index('\t\t\t</component>\n', i) + len('\t\t\t</component>\n')
+        # The body's own components are indented by exactly three tabs (entries nest deeper ones).
+        a = s.rindex('\n\t\t\t<component>\n', 0, i) + 1; b = s.index('\n\t\t\t</component>\n', i) + len('\n\t\t\t</component>\n')
         return s[:b] + s[a:b] + s[b:]
     return f
 fix('CDA-MS-012', 'dlu', 'the mandatory section "Directives anticipées" (1.3.6.1.4.1.19376.1.5.3.1.3.35) is missing', drop_section('1.3.6.1.4.1.19376.1.5.3.1.3.35'))
