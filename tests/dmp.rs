@@ -1071,6 +1071,19 @@ fn invalid_signatures_are_refused_with_a_precise_finding() {
             "wsse:FailedAuthentication",
         ),
         (
+            // Both signatures made, by the right key, at a time before the certificate's notBefore
+            // (fixtures/dmp certificates: valid from 2026-01-01): the XAdES SigningTime is outside it.
+            "signed_before_the_certificate_was_valid",
+            sign_iti41(
+                fx.as_bytes(),
+                MTOM_CT,
+                fixture_key(),
+                "2025-06-01T08:00:00Z",
+            )
+            .expect("sign"),
+            "XDSRegistryMetadataError",
+        ),
+        (
             // The forged assertion as the VIHF (read by the checks), carrying the genuine signature; the
             // genuine signed assertion hidden elsewhere in the header: two elements with the signed ID.
             "wrapping_duplicate_id",

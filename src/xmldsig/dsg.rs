@@ -10,7 +10,13 @@
 //!   `URI` = the document's uniqueId as a URN (`urn:oid:<oid>`, or the uniqueId itself when it is already a
 //!   URI) and the digest of the document's bytes (optionally after a c14n transform, as DRIMbox does for a
 //!   CDA), plus one reference to the SubmissionSet uniqueId;
-//! - `xades:SignedProperties/SignedSignatureProperties/SigningTime` is the signing time.
+//! - `xades:SignedProperties/SignedSignatureProperties/SigningTime` is the signing time; the signer
+//!   certificate chain must be valid at that time as well as at reception (a signature claiming a time when
+//!   its certificate was not yet, or no longer, valid is refused);
+//! - `xades:SigningCertificate` (or `SigningCertificateV2`, EN 319 132-1 §5.2.2) names the signer
+//!   certificate by its digest, which must be that of the certificate in `ds:KeyInfo`. XAdES-BES (TS 101 903
+//!   §4.4.1) allows instead a signed `ds:KeyInfo` (a SignedInfo reference to it); one of the two is required,
+//!   so that the certificate cannot be swapped for another one holding the same key.
 //!
 //! # Where the texts are unclear (reported, not guessed)
 //! - The digest of the SubmissionSet reference: DSG names the SubmissionSet in the manifest but the
@@ -158,6 +164,20 @@ pub enum DsgError {
     /// SigningTime later than the reception.
     #[error("XAdES SigningTime {0} is in the future")]
     SigningTimeFuture(String),
+    /// The signer certificate chain was not valid at SigningTime.
+    #[error("the signer certificate was not valid at the XAdES SigningTime {time}: {cause}")]
+    SigningTimeOutsideValidity {
+        /// SigningTime as written.
+        time: String,
+        /// The chain check at that time (expired, not yet valid…).
+        cause: DsigError,
+    },
+    /// Neither SigningCertificate(V2) nor a signed KeyInfo binds the signer certificate.
+    #[error("no XAdES SigningCertificate and KeyInfo not signed: the signer certificate is not protected by the signature (XAdES-BES, TS 101 903 §4.4.1)")]
+    NoSigningCertificate,
+    /// SigningCertificate names another certificate than KeyInfo's.
+    #[error("XAdES SigningCertificate digest does not match the certificate in KeyInfo ({0})")]
+    SigningCertificateMismatch(String),
     /// A document of the submission set is not in the manifest.
     #[error("document {0} of the submission set is not in the signature manifest")]
     Uncovered(String),
@@ -176,6 +196,9 @@ impl DsgError {
             DsgError::NoSignedProperties => "SignedInfo ne référence pas de SignedProperties XAdES".into(),
             DsgError::SigningTime(t) => format!("SigningTime XAdES absent ou non xs:dateTime (« {t} »)"),
             DsgError::SigningTimeFuture(t) => format!("SigningTime XAdES {t} dans le futur"),
+            DsgError::SigningTimeOutsideValidity { time, cause } => format!("le certificat du signataire n'était pas valide au SigningTime XAdES {time} : {}", cause.fr()),
+            DsgError::NoSigningCertificate => "ni SigningCertificate XAdES ni KeyInfo signé : le certificat du signataire n'est pas protégé par la signature (XAdES-BES, TS 101 903 §4.4.1)".into(),
+            DsgError::SigningCertificateMismatch(w) => format!("l'empreinte du SigningCertificate XAdES ne correspond pas au certificat de KeyInfo ({w})"),
             DsgError::Uncovered(u) => format!("le document {u} du lot n'est pas dans le manifeste de la signature"),
             DsgError::NoSubmissionSet(u) => format!("l'uniqueId du SubmissionSet {u} n'est pas dans le manifeste de la signature"),
         }
@@ -264,10 +287,88 @@ pub fn verify_detached(
     if secs > now.as_secs() as i64 + 300 {
         return Err(DsgError::SigningTimeFuture(st.to_string()));
     }
+    signing_certificate(sig, props, &core)?;
+    // The chain again, at the claimed signing time (the reception-time check is in `verify`).
+    let leaf = rustls_pki_types::CertificateDer::from(core.certificate.as_slice());
+    let inter: Vec<_> = core
+        .intermediates
+        .iter()
+        .map(|c| rustls_pki_types::CertificateDer::from(c.as_slice()))
+        .collect();
+    let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs.max(0) as u64));
+    if let Err(cause) = trust.check(&leaf, &inter, at) {
+        return Err(DsgError::SigningTimeOutsideValidity {
+            time: st.to_string(),
+            cause,
+        });
+    }
     Ok(DsgVerified {
         core,
         signing_time: st.to_string(),
     })
+}
+
+/// XAdES-BES binding of the signer certificate: a `SigningCertificate`/`SigningCertificateV2` one of whose
+/// `Cert/CertDigest` is the digest of the KeyInfo certificate, or else a SignedInfo reference to `ds:KeyInfo`.
+pub(super) fn signing_certificate(
+    sig: Node<'_, '_>,
+    props: Node<'_, '_>,
+    core: &super::Verified,
+) -> Result<(), DsgError> {
+    let xades = |n: &Node<'_, '_>, local: &str| {
+        n.is_element()
+            && n.tag_name().name() == local
+            && matches!(n.tag_name().namespace(), Some(NS_XADES132 | NS_XADES111))
+    };
+    let holders: Vec<Node<'_, '_>> = props
+        .descendants()
+        .filter(|n| xades(n, "SigningCertificate") || xades(n, "SigningCertificateV2"))
+        .collect();
+    if holders.is_empty() {
+        let key_info_signed = core.targets.iter().any(|(_, id)| {
+            id.and_then(|i| sig.document().get_node(i))
+                .is_some_and(|n| {
+                    n.tag_name().namespace() == Some(super::NS_DS)
+                        && n.tag_name().name() == "KeyInfo"
+                })
+        });
+        return if key_info_signed {
+            Ok(())
+        } else {
+            Err(DsgError::NoSigningCertificate)
+        };
+    }
+    let mut seen = Vec::new();
+    for cd in holders
+        .iter()
+        .flat_map(|h| h.descendants())
+        .filter(|n| xades(n, "CertDigest"))
+    {
+        let method = ds_children(cd, "DigestMethod")
+            .next()
+            .and_then(|m| m.attribute("Algorithm"))
+            .unwrap_or("");
+        let value = ds_children(cd, "DigestValue")
+            .next()
+            .and_then(|v| v.text())
+            .unwrap_or("");
+        let (Ok(want), Ok(got)) = (
+            super::unb64(value, "CertDigest/DigestValue"),
+            super::digest(method, &core.certificate),
+        ) else {
+            seen.push(format!("{method}: unreadable or unsupported"));
+            continue;
+        };
+        if want == got {
+            return Ok(());
+        }
+        seen.push(format!("{method}: {}", b64(&want)));
+    }
+    Err(DsgError::SigningCertificateMismatch(if seen.is_empty() {
+        "no Cert/CertDigest".to_string()
+    } else {
+        seen.join(", ")
+    }))
 }
 
 /// Seconds since the Unix epoch of an xs:dateTime with a time zone (`Z` or `±hh:mm`); None otherwise

@@ -289,6 +289,8 @@ impl Resolver for NoExternal {
 pub struct Verified {
     /// The signer certificate (DER), first `X509Certificate` of `KeyInfo`.
     pub certificate: Vec<u8>,
+    /// The other `X509Certificate`s of `KeyInfo` (intermediates offered for the chain), DER.
+    pub intermediates: Vec<Vec<u8>>,
     /// `SignatureMethod/@Algorithm`.
     pub signature_method: String,
     /// `DigestMethod/@Algorithm` of each SignedInfo reference.
@@ -317,7 +319,7 @@ fn b64_bytes(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-fn unb64(text: &str, what: &'static str) -> Result<Vec<u8>, DsigError> {
+pub(crate) fn unb64(text: &str, what: &'static str) -> Result<Vec<u8>, DsigError> {
     crate::formats::xds::decode_base64(text).map_err(|_| DsigError::Base64(what))
 }
 
@@ -568,6 +570,7 @@ pub fn verify(
         })?;
     Ok(Verified {
         certificate: leaf.clone(),
+        intermediates: certs[1..].to_vec(),
         signature_method: sm,
         digest_methods,
         targets,

@@ -197,4 +197,59 @@ fn dsg_detached_round_trip_and_failures() {
         verify_detached(&d, "1.2.3.4", &docs, &trust(), UnixTime::now()),
         Err(DsgError::SigningTimeFuture(_))
     ));
+    // Signed before the certificate existed (fixtures/dmp certificates: valid from 2026-01-01).
+    let early = DsgInput {
+        signing_time: "2025-06-01T08:00:00Z",
+        ..dsg_input(docs.clone())
+    };
+    let x = String::from_utf8(sign_detached(&early, &key()).expect("sign")).expect("utf-8");
+    let d = roxmltree::Document::parse(&x).expect("xml");
+    let e = verify_detached(&d, "1.2.3.4", &docs, &trust(), UnixTime::now());
+    assert!(
+        matches!(&e, Err(DsgError::SigningTimeOutsideValidity { time, .. }) if time == "2025-06-01T08:00:00Z"),
+        "{e:?}"
+    );
+}
+
+/// XAdES-BES: SigningCertificate must name the KeyInfo certificate; without it, KeyInfo must be signed.
+#[test]
+fn dsg_signing_certificate_binds_the_key_info_certificate() {
+    let cda = b"<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>".to_vec();
+    let docs = vec![SignedDoc {
+        unique_id: "1.2.3.4.1",
+        bytes: &cda,
+    }];
+    let text = String::from_utf8(sign_detached(&dsg_input(docs.clone()), &key()).expect("sign"))
+        .expect("utf-8");
+    let doc = roxmltree::Document::parse(&text).expect("xml");
+    let sig = doc.root_element();
+    let core = verify(sig, &NoExternal, &trust(), UnixTime::now()).expect("core");
+    let props = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "SignedProperties")
+        .expect("props");
+    assert_eq!(dsg::signing_certificate(sig, props, &core), Ok(()));
+    // Another certificate for the same key (issued by another CA) in KeyInfo: the digest names the other.
+    let other = CertificateDer::from_pem_slice(&fx("other-seal-cert.pem")).expect("pem");
+    let swapped = Verified {
+        certificate: other.to_vec(),
+        ..core.clone()
+    };
+    assert!(matches!(
+        dsg::signing_certificate(sig, props, &swapped),
+        Err(DsgError::SigningCertificateMismatch(_))
+    ));
+    // No SigningCertificate, KeyInfo not signed.
+    let bare = text
+        .replace("<xades:SigningCertificate>", "<xades:X>")
+        .replace("</xades:SigningCertificate>", "</xades:X>");
+    let d = roxmltree::Document::parse(&bare).expect("xml");
+    let p = d
+        .descendants()
+        .find(|n| n.tag_name().name() == "SignedProperties")
+        .expect("props");
+    assert_eq!(
+        dsg::signing_certificate(d.root_element(), p, &core),
+        Err(DsgError::NoSigningCertificate)
+    );
 }
