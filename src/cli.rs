@@ -275,7 +275,8 @@ fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     for p in &a.paths {
         artifacts.extend(validate::validate_path(p, &opts)?);
     }
-    let report = ValidationReport::new(artifacts);
+    let mut report = ValidationReport::new(artifacts);
+    report.official_kit = opts.kit.as_ref().map(|k| k.version_info());
     let color = a.out.is_none()
         && a.format == Format::Human
         && std::io::stdout().is_terminal()

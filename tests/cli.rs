@@ -610,3 +610,77 @@ fn human_filter_drops_infos_only() {
         "NON CONFORME a.xml  [cda]\n  INS\n    NON CONFORME INS-021 1:2 msg\n        /path\n\nsummary\n"
     );
 }
+
+/// `validate --kit`: every report says which official kit judged it (commit and content hash), and a
+/// conformant document lists the kit steps that passed (XSD in an `xsd` build, then each schematron).
+#[test]
+fn reports_name_the_official_kit_that_judged_them() {
+    let kit = crate::schematron::kit_dir();
+    if !kit.is_dir() {
+        return;
+    }
+    let kit = kit.to_string_lossy().into_owned();
+    let run = dui(&[
+        "validate",
+        "--kit",
+        &kit,
+        "--format",
+        "json",
+        "fixtures/valid/cda/dlu.xml",
+    ]);
+    assert_code(&run, 0);
+    let v = json(&run);
+    let sha = v["official_kit"]["content_sha256"]
+        .as_str()
+        .expect("kit hash");
+    assert_eq!(sha.len(), 64, "{v}");
+    let commit = v["official_kit"]["commit"].as_str().expect("kit commit");
+    let passes: Vec<&str> = v["artifacts"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["verdict"] == "pass")
+        .filter_map(|f| f["requirement"].as_str())
+        .filter(|r| r.starts_with("KIT:"))
+        .collect();
+    for want in [
+        "KIT:ASIP-STRUCT-MIN-StrucMin.sch",
+        "KIT:CI-SIS_DLU-EHPAD-DLU_2022.01.sch",
+        "KIT:IHE.sch",
+    ] {
+        assert!(passes.contains(&want), "{want} not in {passes:?}");
+    }
+    #[cfg(feature = "xsd")]
+    assert!(passes.contains(&"KIT:XSD"), "{passes:?}");
+    let short = &commit[..12];
+    for (format, needle) in [
+        (
+            "human",
+            format!("kit officiel ANS commit {short}, sha256 {}", &sha[..12]),
+        ),
+        ("markdown", format!("kit officiel ANS commit {short}")),
+        ("html", format!("kit officiel ANS commit {short}")),
+        (
+            "junit",
+            format!("name=\"official_kit.sha256\" value=\"{sha}\""),
+        ),
+    ] {
+        let out = stdout(&dui(&[
+            "validate",
+            "--kit",
+            &kit,
+            "--format",
+            format,
+            "fixtures/valid/cda/dlu.xml",
+        ]));
+        assert!(out.contains(&needle), "{format}: no «{needle}» in\n{out}");
+    }
+    // Without --kit, no kit is named.
+    let v = json(&dui(&[
+        "validate",
+        "--format",
+        "json",
+        "fixtures/valid/cda/dlu.xml",
+    ]));
+    assert!(v.get("official_kit").is_none(), "{v}");
+}

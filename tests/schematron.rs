@@ -476,7 +476,10 @@ fn valid_cda_fixtures_pass_the_official_kit() {
             failures.push(format!("{}: {:#?}", path.display(), summary(&o, None)));
         }
         #[cfg(feature = "xsd")]
-        for f in dui_conform::schematron::xsd_findings(kit, &bytes) {
+        for f in dui_conform::schematron::xsd_findings(kit, &bytes)
+            .into_iter()
+            .filter(|f| f.verdict != dui_conform::model::Verdict::Pass)
+        {
             failures.push(format!(
                 "{}: {:?} {}",
                 path.display(),

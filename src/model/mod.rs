@@ -323,6 +323,28 @@ pub struct Tool {
     pub version: String,
 }
 
+/// Which official kit judged a report's documents: LESSONS.md, "which validator / schematron / IG version
+/// judged this?" — printed in every report format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KitVersion {
+    /// The upstream commit the kit's README names, if it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// SHA-256 over the kit's schematron and value-set files (the content it was judged with).
+    pub content_sha256: String,
+}
+
+impl KitVersion {
+    /// `commit 7cd489b39368, sha256 e8422f29f27b` (shortened, for footers).
+    pub fn short(&self) -> String {
+        let h = &self.content_sha256[..12.min(self.content_sha256.len())];
+        match &self.commit {
+            Some(c) => format!("commit {}, sha256 {h}", &c[..12.min(c.len())]),
+            None => format!("sha256 {h}"),
+        }
+    }
+}
+
 /// The result of `validate`: the JSON contract of ARCHITECTURE.md.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ValidationReport {
@@ -330,6 +352,9 @@ pub struct ValidationReport {
     pub tool: Tool,
     /// Version of the compiled-in catalogue.
     pub catalogue_version: String,
+    /// The official ANS kit that judged the CDA documents (`validate --kit`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub official_kit: Option<KitVersion>,
     /// Every artifact, nested ones right after their parent.
     pub artifacts: Vec<ArtifactResult>,
     /// Counts.
@@ -357,6 +382,7 @@ impl ValidationReport {
                 version: env!("CARGO_PKG_VERSION").into(),
             },
             catalogue_version: crate::catalogue::version().to_string(),
+            official_kit: None,
             artifacts,
             summary,
         }

@@ -73,13 +73,22 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
     let sm = &report.summary;
     let _ = write!(
         s,
-        "<header>\n<h1>{title}</h1>\n<p class=\"meta\">{} {} · {} {}</p>\n\
+        "<header>\n<h1>{title}</h1>\n<p class=\"meta\">{} {} · {} {}{}</p>\n\
          <p class=\"counts\"><span><b>{}</b> {}</span><span class=\"c-pass\"><b>{}</b> {}</span>\
          <span><b>{}</b> {}</span><span><b>{}</b> {}</span></p>\n</header>\n<main>\n",
         esc(&report.tool.name),
         esc(&report.tool.version),
         view.pick("catalogue des exigences", "requirement catalogue"),
         esc(&report.catalogue_version),
+        report
+            .official_kit
+            .as_ref()
+            .map(|k| format!(
+                " · {} {}",
+                view.pick("kit officiel ANS", "official ANS kit"),
+                esc(&k.short())
+            ))
+            .unwrap_or_default(),
         sm.artifacts,
         view.pick("artefact(s)", "artifact(s)"),
         sm.passed,

@@ -86,15 +86,20 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
         (n, Lang::Fr) => format!(", {n} non validé(s)"),
         (n, Lang::En) => format!(", {n} not validated"),
     };
+    let kit = match (&report.official_kit, view.lang) {
+        (None, _) => String::new(),
+        (Some(k), Lang::Fr) => format!(", kit officiel ANS {}", k.short()),
+        (Some(k), Lang::En) => format!(", official ANS kit {}", k.short()),
+    };
     let _ = match view.lang {
         Lang::Fr => writeln!(
             s,
-            "\n{} artefact(s) : {} conforme(s), {} non conforme(s), {} avec avertissements{skipped} — dui-conform {}, catalogue {}",
+            "\n{} artefact(s) : {} conforme(s), {} non conforme(s), {} avec avertissements{skipped} — dui-conform {}, catalogue {}{kit}",
             sm.artifacts, sm.passed, sm.failed, sm.warnings, report.tool.version, report.catalogue_version
         ),
         Lang::En => writeln!(
             s,
-            "\n{} artifact(s): {} passed, {} failed, {} with warnings{skipped} — dui-conform {}, catalogue {}",
+            "\n{} artifact(s): {} passed, {} failed, {} with warnings{skipped} — dui-conform {}, catalogue {}{kit}",
             sm.artifacts, sm.passed, sm.failed, sm.warnings, report.tool.version, report.catalogue_version
         ),
     };

@@ -1,7 +1,7 @@
 //! The JSON contract of `validate --format json` (ARCHITECTURE.md): one document
 //!
 //! ```text
-//! {"tool":{"name","version"},"catalogue_version",
+//! {"tool":{"name","version"},"catalogue_version","official_kit"?:{"commit"?,"content_sha256"},
 //!  "artifacts":[{"path","kind","sha256","size","verdict","parent"?,
 //!                "findings":[{"requirement","level","verdict","message","location":{"line","column","path","entry"?,"offset"?},"snippet",
 //!                            "kit"?:{"schematron","kind","test","role"?,"id"?,"rule_context","text","source","kit_version"}}]}],
@@ -21,6 +21,8 @@ use crate::model::{Level, Location, ValidationReport, Verdict};
 struct Out<'a> {
     tool: &'a crate::model::Tool,
     catalogue_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    official_kit: Option<&'a crate::model::KitVersion>,
     artifacts: Vec<OutArtifact<'a>>,
     summary: &'a crate::model::Summary,
 }
@@ -54,6 +56,7 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
     let out = Out {
         tool: &report.tool,
         catalogue_version: &report.catalogue_version,
+        official_kit: report.official_kit.as_ref(),
         artifacts: report
             .artifacts
             .iter()

@@ -68,6 +68,12 @@ fn suite(
     if let Some(p) = &a.parent {
         props.push(("parent", p.as_str()));
     }
+    if let Some(k) = &report.official_kit {
+        if let Some(c) = &k.commit {
+            props.push(("official_kit.commit", c.as_str()));
+        }
+        props.push(("official_kit.sha256", k.content_sha256.as_str()));
+    }
     for (k, v) in props {
         let _ = writeln!(
             s,

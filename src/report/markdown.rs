@@ -113,9 +113,20 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
             );
         }
     }
+    let kit = report
+        .official_kit
+        .as_ref()
+        .map(|k| {
+            format!(
+                " · {} {}",
+                view.pick("kit officiel ANS", "official ANS kit"),
+                k.short()
+            )
+        })
+        .unwrap_or_default();
     let _ = writeln!(
         s,
-        "\n<sub>{} {} · {} {}</sub>",
+        "\n<sub>{} {} · {} {}{kit}</sub>",
         report.tool.name,
         report.tool.version,
         view.pick("catalogue", "catalogue"),

@@ -414,6 +414,14 @@ impl Kit {
         }
     }
 
+    /// What a report says of the kit that judged it.
+    pub fn version_info(&self) -> crate::model::KitVersion {
+        crate::model::KitVersion {
+            commit: self.commit.clone(),
+            content_sha256: self.hash.clone(),
+        }
+    }
+
     /// [`Kit::version`] shortened for messages: `commit 7cd489b39368` or `sha256 e8422f29f27b`.
     pub fn short_version(&self) -> String {
         match &self.commit {
@@ -612,7 +620,9 @@ fn case_twin(path: &Path) -> Option<(String, String)> {
 
 /// The kit's outcome on a CDA as findings of `dui-conform validate`: requirement `KIT:<schematron file
 /// name>`, the assert's own message, its location; errors fail, warnings/infos warn/inform. Constructs
-/// not evaluated give a warning per schematron (never a pass); kit defects an info.
+/// not evaluated give a warning per schematron (never a pass); kit defects an info. A schematron applied
+/// with no error and everything evaluated gives one pass, so that a report shows which schematrons
+/// judged a conformant document.
 pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
     use crate::model::{Finding, Level, Location, Msg, Verdict};
     let o = kit.check(bytes);
@@ -684,6 +694,31 @@ pub fn findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
                     "[official ANS kit {short}] {} construct(s) not evaluated by the native engine (neither pass nor fail), e.g. {}: {}",
                     ns.len(), first.at, first.reason
                 ),
+            ),
+            location: Location::default(),
+            snippet: None,
+            personal: Vec::new(),
+            kit: None,
+        });
+    }
+    for file in &o.schematrons {
+        let errors = o
+            .asserts
+            .iter()
+            .filter(|a| a.is_error && a.schematron == *file)
+            .count();
+        if errors > 0 || o.not_evaluated.iter().any(|n| n.schematron == *file) {
+            continue;
+        }
+        out.push(Finding {
+            requirement: format!("KIT:{}", name(file)),
+            level: Level::Must,
+            verdict: Verdict::Pass,
+            message: Msg::new(
+                format!(
+                    "[kit officiel ANS {short}] schématron appliqué, aucune assertion en erreur"
+                ),
+                format!("[official ANS kit {short}] schematron applied, no error assert"),
             ),
             location: Location::default(),
             snippet: None,

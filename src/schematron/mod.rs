@@ -134,6 +134,15 @@ pub fn is_error_role(role: Option<&str>) -> bool {
 pub fn xsd_findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
     let short = kit.short_version();
     match xsd::validate_xsd(bytes, &kit.dir.join(xsd::KIT_XSD)) {
+        Ok(errors) if errors.is_empty() => vec![xsd_finding(
+            crate::model::Verdict::Pass,
+            crate::model::Msg::new(
+                format!("[kit officiel ANS {short}, XSD] document valide contre CDA_extended.xsd"),
+                format!("[official ANS kit {short}, XSD] document valid against CDA_extended.xsd"),
+            ),
+            None,
+            None,
+        )],
         Ok(errors) => errors
             .into_iter()
             .map(|e| {
@@ -187,10 +196,10 @@ fn xsd_finding(
     use crate::model::{Finding, Level, Location, Verdict};
     Finding {
         requirement: "KIT:XSD".to_string(),
-        level: if verdict == Verdict::Fail {
-            Level::Must
-        } else {
+        level: if verdict == Verdict::Warning {
             Level::Should
+        } else {
+            Level::Must
         },
         verdict,
         message,

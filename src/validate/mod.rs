@@ -373,7 +373,11 @@ fn xsd_verdict(sink: &mut Sink, xsd: &[crate::model::Finding]) {
         .iter()
         .filter(|f| f.verdict == crate::model::Verdict::Fail)
         .collect();
-    if xsd.len() > errors.len() {
+    // A warning: the schema could not run (kit defect), so the rule stays unverified.
+    if xsd
+        .iter()
+        .any(|f| f.verdict == crate::model::Verdict::Warning)
+    {
         return;
     }
     match errors.first() {
