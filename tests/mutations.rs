@@ -113,7 +113,7 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 
 /// One byte-level mutation, positions given as fractions of the length so they apply to any input.
 #[derive(Debug, Clone)]
-enum Mutation {
+pub(crate) enum Mutation {
     /// Flip one bit.
     Flip { at: f64, bit: u8 },
     /// Overwrite one byte.
@@ -164,7 +164,7 @@ const TOKENS: &[&str] = &[
     "\u{10FFFF}",
 ];
 
-fn mutation() -> impl Strategy<Value = Mutation> {
+pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
     let at = 0.0..1.0f64;
     prop_oneof![
         (at.clone(), 0u8..8).prop_map(|(at, bit)| Mutation::Flip { at, bit }),
@@ -187,7 +187,7 @@ fn pos(at: f64, len: usize) -> usize {
     ((at * len as f64) as usize).min(len)
 }
 
-fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
+pub(crate) fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
     let len = bytes.len();
     match m {
         Mutation::Flip { at, bit } => {
@@ -226,7 +226,7 @@ fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
 }
 
 /// The bounded, deterministic configuration; `PROPTEST_CASES` and `PROPTEST_RNG_SEED` override it.
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
     Config {
         cases: env("PROPTEST_CASES").map_or(CASES, |c| c as u32),

@@ -22,6 +22,8 @@ mod dmp;
 mod xmldsig;
 // The DMP registry queries, restarts and the state-directory lock.
 mod dmp_registry;
+// Mutated ITI-41 and ITI-18 requests: answered per protocol, recorded, never a panic.
+mod dmp_mutations;
 // The DMP load generator (ignored: run on demand in release, see its module doc).
 mod dmp_load;
 // The official ANS kit (schematrons) run natively on the real samples.

@@ -82,20 +82,10 @@ pub fn split<'b>(capture: &'b [u8], limits: &Limits) -> Result<Split<'b>, WireEr
     })
 }
 
-/// XML-escapes text and attribute values.
+/// XML-escapes text and attribute values; characters XML 1.0 forbids (a control byte quoted from a
+/// hostile request in a parser message, say) become U+FFFD, so that every answer stays well-formed.
 pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            _ => o.push(c),
-        }
-    }
-    o
+    crate::report::escape_xml(s).into_owned()
 }
 
 /// An HTTP response ready to send.
