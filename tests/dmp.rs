@@ -289,6 +289,12 @@ impl Client {
         })
     }
 
+    /// Writes raw bytes on the TLS stream (hostile-peer tests).
+    pub fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.tls.write_all(bytes)?;
+        self.tls.flush()
+    }
+
     pub fn post(&mut self, path: &str, ct: &str, body: &[u8]) -> std::io::Result<Resp> {
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",

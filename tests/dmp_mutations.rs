@@ -153,3 +153,85 @@ fn a_control_byte_quoted_in_a_fault_keeps_it_well_formed() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status, 400);
 }
+
+/// Peers that do not speak the protocol, over real sockets: plaintext HTTP on the TLS port, a ClientHello
+/// cut in the middle, a connection closed at once, a 64 KB header, a body shorter than its
+/// Content-Length. Each is turned away (or times out) without stopping the server, each TLS failure is
+/// recorded as a finding, and a genuine deposit succeeds afterwards.
+#[test]
+fn hostile_peers_do_not_stop_the_server() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let sim = crate::dmp::Sim::start_with(dir, state, |c| {
+        c.net.header_timeout = Duration::from_millis(500);
+    });
+    let addr = sim.addr();
+    let closed_by_server = |mut s: TcpStream| {
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut buf = [0u8; 4096];
+        // Read until the server closes (0) or resets; a TLS alert may come first.
+        for _ in 0..16 {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => continue,
+            }
+        }
+        false
+    };
+    // Plaintext HTTP on the TLS port.
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.write_all(b"POST /dmp/repository HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        .expect("write");
+    assert!(closed_by_server(s), "plaintext HTTP");
+    // Half a genuine ClientHello, then silence.
+    let cfg = sim.pki.client_config().expect("client config");
+    let mut conn = rustls::ClientConnection::new(
+        cfg.clone(),
+        rustls::pki_types::ServerName::try_from("localhost").expect("name"),
+    )
+    .expect("client");
+    let mut hello = Vec::new();
+    conn.write_tls(&mut hello).expect("hello");
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.write_all(&hello[..hello.len() / 2]).expect("write");
+    assert!(closed_by_server(s), "truncated ClientHello");
+    // Connected, closed at once.
+    drop(TcpStream::connect(addr).expect("connect"));
+    // A 64 KB header over mutual TLS: refused (431) or cut.
+    let mut c = crate::dmp::Client::connect(addr, cfg.clone()).expect("tls");
+    let big = format!("x{}", "a".repeat(64 << 10));
+    // Closed (an error here) is also a refusal.
+    if let Ok(r) = c.post(dmp::REPOSITORY_PATH, &format!("{MTOM_CT}; {big}"), b"") {
+        assert_eq!(r.status, 431, "{}", r.text());
+    }
+    // A body shorter than announced, then silence: the server gives up (header/body timeout or EOF).
+    let mut c = crate::dmp::Client::connect(addr, cfg.clone()).expect("tls");
+    let _ = c.raw(b"POST /dmp/repository HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/soap+xml\r\nContent-Length: 1000\r\n\r\n<soap:Envelope");
+    drop(c);
+    // The server still serves.
+    let mut c = crate::dmp::Client::connect(addr, cfg).expect("tls");
+    let r = c
+        .post(dmp::REPOSITORY_PATH, MTOM_CT, &fresh(&fixture()))
+        .expect("deposit");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text().contains("ResponseStatusType:Success"),
+        "{}",
+        r.text()
+    );
+    let findings = sim.findings();
+    let _ = sim.stop();
+    let refused = findings
+        .lines()
+        .filter(|l| {
+            l.contains("\"requirement\":\"DMP-SOAP-011\"") && l.contains("\"verdict\":\"fail\"")
+        })
+        .count();
+    // Plaintext, truncated ClientHello, closed at once: three refused TLS connections, each recorded.
+    assert_eq!(refused, 3, "{findings}");
+}
