@@ -175,6 +175,45 @@ pub fn variant(n: u64, pad: usize) -> (Vec<u8>, String) {
     (fresh(s.as_bytes()), uid)
 }
 
+/// A deposit (as [`variant`] `n`) that replaces the entry `target_uuid` whose uniqueId is `old_uid`
+/// (TD2.1, DMP-TX-011): an RPLC association to the entryUUID, and a CDA that is the next version —
+/// `relatedDocument[@typeCode='RPLC']/parentDocument/id` = the old id, the same setId, `versionNumber`
+/// `version`. `edit` changes the new CDA further (to break a rule).
+pub fn replacement(
+    n: u64,
+    old_uid: &str,
+    target_uuid: &str,
+    version: u32,
+    edit: impl Fn(String) -> String,
+) -> (Vec<u8>, String) {
+    let (d, uid) = variant(n, 0);
+    let d = with_cda(&d, |c| {
+        edit(
+            c.replacen(
+                "<versionNumber value=\"1\"/>",
+                &format!("<versionNumber value=\"{version}\"/>"),
+                1,
+            )
+            .replacen(
+                "<component>",
+                &format!(
+                    "<relatedDocument typeCode=\"RPLC\"><parentDocument><id root=\"{old_uid}\"/></parentDocument></relatedDocument>\n\t<component>"
+                ),
+                1,
+            ),
+        )
+    });
+    let d = replace(
+        &d,
+        "<rim:Association id=\"as-sig-signs\"",
+        &format!(
+            "<rim:Association id=\"as-rplc\" associationType=\"urn:ihe:iti:2007:AssociationType:RPLC\" \
+             sourceObject=\"Document01\" targetObject=\"{target_uuid}\"/><rim:Association id=\"as-sig-signs\""
+        ),
+    );
+    (fresh(&d), uid)
+}
+
 /// The CDA part's bytes as the server reads them.
 pub fn cda_part(b: &[u8]) -> Vec<u8> {
     let limits = dui_conform::limits::Limits::default();
@@ -1026,7 +1065,7 @@ fn oversized_bodies_and_silent_clients_are_cut_off() {
 
 /// The fixture with its CDA changed by `f` and the CDA entry's hash and size updated (the metadata stays
 /// consistent): only the XAdES manifest digest can tell.
-fn with_cda(b: &[u8], f: impl Fn(&str) -> String) -> Vec<u8> {
+pub fn with_cda(b: &[u8], f: impl Fn(&str) -> String) -> Vec<u8> {
     let s = String::from_utf8(b.to_vec()).expect("utf-8");
     let old = String::from_utf8(cda_part(b)).expect("utf-8 cda");
     let new = f(&old);

@@ -466,15 +466,7 @@ fn a_replacement_is_found_by_get_related_documents() {
         })
         .expect("d1 in FindDocuments");
 
-    let (d2, _) = variant(12, 0);
-    let d2 = fresh(&replace(
-        &d2,
-        "<rim:Association id=\"as-sig-signs\"",
-        &format!(
-            "<rim:Association id=\"as-rplc\" associationType=\"{RPLC}\" sourceObject=\"Document01\" \
-             targetObject=\"{uuid1}\"/><rim:Association id=\"as-sig-signs\""
-        ),
-    ));
+    let (d2, _) = crate::dmp::replacement(12, &uid1, &uuid1, 2, |c| c);
     let related = |types: &str| {
         query(
             q::GET_RELATED_DOCUMENTS,
@@ -536,4 +528,112 @@ fn a_replacement_is_found_by_get_related_documents() {
     );
     assert!(r[3].contains("XDSStoredQueryMissingParam"), "{}", r[3]);
     sim.stop();
+}
+
+/// The document side of a replacement: DMP-TX-011 (the new CDA names the replaced uniqueId as its RPLC
+/// parent: a MUST, refused otherwise) and CDA-HDR-091 (same setId, versionNumber + 1, new id: a SHOULD,
+/// recorded as a warning, the deposit goes through), compared with the replaced document as the
+/// repository holds it.
+#[test]
+fn a_replacement_is_checked_against_the_version_it_replaces() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = Handler::open(trusted(dir.path())).expect("handler");
+    let (d1, uid1) = variant(21, 0);
+    let r = send(&h, d1);
+    assert!(r.contains("ResponseStatusType:Success"), "{r}");
+    let uuid1 = {
+        let reg = h.registry.lock().expect("registry");
+        reg.by_unique_id(&uid1)
+            .expect("d1 registered")
+            .entry_uuid
+            .clone()
+    };
+    let findings = |h: &Handler, rule: &str| -> Vec<String> {
+        std::fs::read_to_string(h.config.state_dir.join("findings.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(&format!("\"requirement\":\"{rule}\"")))
+            .map(str::to_string)
+            .collect()
+    };
+
+    // No relatedDocument: refused, nothing replaced.
+    let (bad, _) = crate::dmp::replacement(22, &uid1, &uuid1, 2, |c| {
+        let a = c.find("<relatedDocument").expect("related");
+        let b = c.find("</relatedDocument>").expect("end") + "</relatedDocument>".len();
+        format!("{}{}", &c[..a], &c[b..])
+    });
+    let r = send(&h, bad);
+    assert!(
+        r.contains("ResponseStatusType:Failure") && r.contains("XDSRegistryMetadataError"),
+        "{r}"
+    );
+    let tx011 = findings(&h, "DMP-TX-011")
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        tx011.contains("\"verdict\":\"fail\"") && tx011.contains(&uid1),
+        "{tx011}"
+    );
+
+    // Same version number and another setId: recorded (SHOULD), accepted.
+    let (sloppy, _) = crate::dmp::replacement(23, &uid1, &uuid1, 1, |c| {
+        c.replacen(
+            "<setId root=\"1.2.250.1.213.4.99.1.20260315101501\"/>",
+            "<setId root=\"1.2.250.1.213.4.99.1.999\"/>",
+            1,
+        )
+    });
+    let r = send(&h, sloppy);
+    assert!(r.contains("ResponseStatusType:Success"), "{r}");
+    let hdr: Vec<String> = findings(&h, "CDA-HDR-091")
+        .into_iter()
+        .filter(|l| l.contains("\"verdict\":\"warning\""))
+        .collect();
+    assert_eq!(hdr.len(), 2, "{hdr:#?}");
+    assert!(hdr.iter().any(|l| l.contains("setId")), "{hdr:#?}");
+    assert!(
+        hdr.iter().any(|l| l.contains("versionNumber 1")),
+        "{hdr:#?}"
+    );
+    assert!(
+        h.registry
+            .lock()
+            .expect("registry")
+            .get(&uuid1)
+            .expect("d1")
+            .status
+            == "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
+    );
+
+    // A proper next version of another document: every replacement rule passes.
+    let (d3, uid3) = variant(24, 0);
+    assert!(send(&h, d3).contains("ResponseStatusType:Success"));
+    let uuid3 = h
+        .registry
+        .lock()
+        .expect("registry")
+        .by_unique_id(&uid3)
+        .expect("d3")
+        .entry_uuid
+        .clone();
+    // (findings.jsonl keeps what is not a pass: count the failures and warnings before and after.)
+    let bad_lines = |h: &Handler| {
+        ["DMP-TX-011", "CDA-HDR-091"]
+            .iter()
+            .flat_map(|r| findings(h, r))
+            .filter(|l| l.contains("\"verdict\":\"fail\"") || l.contains("\"verdict\":\"warning\""))
+            .count()
+    };
+    let before = bad_lines(&h);
+    let (good, _) = crate::dmp::replacement(25, &uid3, &uuid3, 2, |c| c);
+    let r = send(&h, good);
+    assert!(r.contains("ResponseStatusType:Success"), "{r}");
+    assert_eq!(
+        bad_lines(&h),
+        before,
+        "{}",
+        findings(&h, "CDA-HDR-091").join("\n")
+    );
 }

@@ -172,6 +172,7 @@ pub const CHECKS: &[CheckInfo] = &[
             "DMP-TX-017",
             "XDS-UUID-012",
             "XDS-UUID-013",
+            "CDA-HDR-091",
         ],
     },
 ];
@@ -1474,11 +1475,211 @@ pub fn dn_equal(a: &str, b: &str) -> bool {
     rdns(a) == rdns(b)
 }
 
-/// Registry-dependent facts of an ITI-41 for DMP-TX-011.
+/// Registry-dependent facts of an ITI-41 for DMP-TX-011 and CDA-HDR-091.
 #[derive(Debug, Clone, Default)]
 pub struct ReplaceFacts {
     /// RPLC targets that are not the entryUUID of an approved entry of the registry.
     pub unknown_targets: Vec<String>,
+    /// The RPLC targets the registry knows: the replaced entry and what its document said.
+    pub replaced: Vec<ReplacedDoc>,
+}
+
+/// A document entry being replaced (the target of an RPLC association).
+#[derive(Debug, Clone, Default)]
+pub struct ReplacedDoc {
+    /// Its entryUUID (the association's targetObject).
+    pub entry_uuid: String,
+    /// Its XDS uniqueId.
+    pub unique_id: String,
+    /// The version facts of its CDA, when the repository holds it and it parses.
+    pub previous: Option<VersionFacts>,
+}
+
+/// An HL7 instance identifier (`root`, `extension`).
+pub type InstanceIdent = (String, Option<String>);
+
+/// What a replacement compares between two versions of a CDA (HL7 CDA R2 §4.2.1.7–4.2.1.8: a new version
+/// has a new `id`, the same `setId`, `versionNumber` + 1, and points at the replaced `id` through
+/// `relatedDocument[@typeCode='RPLC']/parentDocument/id`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionFacts {
+    /// `ClinicalDocument/id`.
+    pub id: Option<InstanceIdent>,
+    /// `ClinicalDocument/setId`.
+    pub set_id: Option<InstanceIdent>,
+    /// `ClinicalDocument/versionNumber/@value`.
+    pub version_number: Option<String>,
+    /// `relatedDocument[@typeCode='RPLC']/parentDocument/id`, each.
+    pub replaces: Vec<InstanceIdent>,
+}
+
+impl VersionFacts {
+    /// Reads them from a CDA's bytes (within `limits`); None when it is not a readable CDA.
+    pub fn of(bytes: &[u8], limits: &crate::limits::Limits) -> Option<VersionFacts> {
+        let text = crate::formats::xml::decode(bytes, limits).ok()?;
+        let doc = crate::formats::xml::parse(&text, limits).ok()?;
+        let root = doc.root_element();
+        if root.tag_name().name() != "ClinicalDocument"
+            || root.tag_name().namespace() != Some(NS_HL7)
+        {
+            return None;
+        }
+        fn hl7(n: Node<'_, '_>, name: &str) -> bool {
+            n.is_element()
+                && n.tag_name().namespace() == Some(NS_HL7)
+                && n.tag_name().name() == name
+        }
+        fn child<'a, 'i>(n: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
+            n.children().find(|c| hl7(*c, name))
+        }
+        let ident = |n: Node<'_, '_>| -> Option<InstanceIdent> {
+            n.attribute("root")
+                .map(|r| (r.to_string(), n.attribute("extension").map(str::to_string)))
+        };
+        Some(VersionFacts {
+            id: child(root, "id").and_then(ident),
+            set_id: child(root, "setId").and_then(ident),
+            version_number: child(root, "versionNumber")
+                .and_then(|v| v.attribute("value"))
+                .map(str::to_string),
+            replaces: root
+                .children()
+                .filter(|c| hl7(*c, "relatedDocument") && c.attribute("typeCode") == Some("RPLC"))
+                .filter_map(|r| child(r, "parentDocument"))
+                .flat_map(|p| p.children().filter(|c| hl7(*c, "id")).filter_map(ident))
+                .collect(),
+        })
+    }
+}
+
+/// `root` or `root^extension` (the two uniqueId forms of a CDA id the DMP accepts, C-08).
+fn unique_id_forms((root, ext): &InstanceIdent) -> Vec<String> {
+    let mut v = vec![root.clone()];
+    if let Some(x) = ext {
+        v.push(format!("{root}^{x}"));
+    }
+    v
+}
+
+fn show((root, ext): &InstanceIdent) -> String {
+    match ext {
+        Some(x) => format!("{root}^{x}"),
+        None => root.clone(),
+    }
+}
+
+/// The document side of a replacement (DMP-TX-011: the new CDA names the replaced uniqueId as its RPLC
+/// parent; CDA-HDR-091: a new id, the same setId, versionNumber + 1). `docs` are the submission's
+/// document bytes by DocumentEntry id.
+pub fn check_replacement(
+    sub: &fxds::Submission<'_, '_>,
+    docs: &std::collections::HashMap<String, bytes::Bytes>,
+    replace: &ReplaceFacts,
+    limits: &crate::limits::Limits,
+    sink: &mut Sink,
+) {
+    const RPLC: &str = "urn:ihe:iti:2007:AssociationType:RPLC";
+    let mut compared = false;
+    for a in sub
+        .associations
+        .iter()
+        .filter(|a| a.assoc_type == Some(RPLC))
+    {
+        let (source, target) = (a.source.unwrap_or(""), a.target.unwrap_or(""));
+        let Some(old) = replace.replaced.iter().find(|r| r.entry_uuid == target) else {
+            continue; // unknown target: DMP-TX-011's metadata violation already says so
+        };
+        let Some(new) = docs.get(source).and_then(|b| VersionFacts::of(b, limits)) else {
+            continue; // no readable CDA: its own findings say why
+        };
+        // DMP-TX-011, document side.
+        let named = new
+            .replaces
+            .iter()
+            .any(|p| unique_id_forms(p).contains(&old.unique_id));
+        if !named {
+            let got = if new.replaces.is_empty() {
+                "aucun relatedDocument[@typeCode='RPLC']".to_string()
+            } else {
+                new.replaces.iter().map(show).collect::<Vec<_>>().join(", ")
+            };
+            let got_en = got.replace("aucun", "no");
+            let u = &old.unique_id;
+            sink.violation(
+                "DMP-TX-011",
+                a.node,
+                msg!(
+                    "Le CDA de remplacement doit porter relatedDocument[@typeCode='RPLC']/parentDocument/id = uniqueId remplacé « {u} » ; trouvé : {got}",
+                    "The replacing CDA must carry relatedDocument[@typeCode='RPLC']/parentDocument/id = the replaced uniqueId \"{u}\"; found: {got_en}"
+                ),
+            );
+        }
+        // CDA-HDR-091: the two versions.
+        let Some(prev) = &old.previous else { continue };
+        compared = true;
+        sink.check("CDA-HDR-091");
+        if new.id.is_some() && new.id == prev.id {
+            let id = new.id.as_ref().map(show).unwrap_or_default();
+            sink.violation(
+                "CDA-HDR-091",
+                a.node,
+                msg!(
+                    "La nouvelle version garde l'id du document remplacé ({id}) : une nouvelle version a un nouvel id",
+                    "The new version keeps the replaced document's id ({id}): a new version has a new id"
+                ),
+            );
+        }
+        if new.set_id != prev.set_id {
+            let (n, o) = (
+                new.set_id
+                    .as_ref()
+                    .map(show)
+                    .unwrap_or_else(|| "absent".into()),
+                prev.set_id
+                    .as_ref()
+                    .map(show)
+                    .unwrap_or_else(|| "absent".into()),
+            );
+            sink.violation(
+                "CDA-HDR-091",
+                a.node,
+                msg!(
+                    "setId « {n} » ≠ setId de la version remplacée « {o} » : les versions d'un document partagent le setId (CDA R2 §4.2.1.7)",
+                    "setId \"{n}\" ≠ the replaced version's setId \"{o}\": the versions of a document share the setId (CDA R2 §4.2.1.7)"
+                ),
+            );
+        }
+        let num = |v: &Option<String>| v.as_deref().and_then(|s| s.trim().parse::<u64>().ok());
+        match (num(&prev.version_number), num(&new.version_number)) {
+            (Some(p), Some(n)) if n == p + 1 => {}
+            (p, n) => {
+                let show_n = |v: Option<u64>| {
+                    v.map_or_else(|| "absent ou non entier".to_string(), |x| x.to_string())
+                };
+                let show_e = |v: Option<u64>| {
+                    v.map_or_else(|| "absent or not an integer".to_string(), |x| x.to_string())
+                };
+                let (pf, nf, pe, ne) = (show_n(p), show_n(n), show_e(p), show_e(n));
+                sink.violation(
+                    "CDA-HDR-091",
+                    a.node,
+                    msg!(
+                        "versionNumber {nf} : attendu celui de la version remplacée ({pf}) + 1 (entier incrémenté de 1 à chaque version)",
+                        "versionNumber {ne}: the replaced version's ({pe}) + 1 expected (an integer incremented by 1 at each version)"
+                    ),
+                );
+            }
+        }
+    }
+    if !compared {
+        sink.not_applicable(
+            "CDA-HDR-091",
+            msg!(
+                "Pas de remplacement d'un document que le DMP détient",
+                "No replacement of a document the DMP holds"
+            ),
+        );
+    }
 }
 
 /// DMP-TX-011/016/017 and XDS-UUID-012 on the metadata of an ITI-41.

@@ -303,17 +303,49 @@ impl Handler {
                 .filter(|a| a.assoc_type == Some("urn:ihe:iti:2007:AssociationType:RPLC"))
                 .filter_map(|a| a.target)
                 .collect();
-            let unknown_targets = {
+            let (unknown_targets, known): (Vec<String>, Vec<(String, String, String)>) = {
                 let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-                reg.conflicts(&[], &replaced)
+                let unknown = reg
+                    .conflicts(&[], &replaced)
                     .into_iter()
                     .filter_map(|c| match c {
                         Conflict::UnknownReplaced(t) => Some(t),
                         Conflict::DuplicateUniqueId(_) => None,
                     })
-                    .collect()
+                    .collect();
+                let known = replaced
+                    .iter()
+                    .filter_map(|t| reg.get(t))
+                    .map(|e| {
+                        (
+                            e.entry_uuid.clone(),
+                            e.unique_id.clone(),
+                            e.document_sha256.clone(),
+                        )
+                    })
+                    .collect();
+                (unknown, known)
             };
-            cdmp::check_iti41_metadata(s, &cdmp::ReplaceFacts { unknown_targets }, &mut sink);
+            // The replaced documents as the repository holds them (read outside the registry lock; a
+            // replacement is rare, so this costs nothing on ordinary deposits).
+            let replaced_docs = known
+                .into_iter()
+                .map(|(entry_uuid, unique_id, sha)| cdmp::ReplacedDoc {
+                    entry_uuid,
+                    unique_id,
+                    previous: self
+                        .evidence
+                        .get(&sha)
+                        .ok()
+                        .and_then(|b| cdmp::VersionFacts::of(&b, &self.config.limits)),
+                })
+                .collect();
+            let facts = cdmp::ReplaceFacts {
+                unknown_targets,
+                replaced: replaced_docs,
+            };
+            cdmp::check_iti41_metadata(s, &facts, &mut sink);
+            cdmp::check_replacement(s, &docs, &facts, &self.config.limits, &mut sink);
             if payload.is_some() {
                 cdmp::check_xades(s, &docs, &state, &mut sink);
             }
