@@ -74,6 +74,14 @@ pub enum PkiCommand {
         /// The folder to create or complete.
         dir: std::path::PathBuf,
     },
+    /// Revoke a certificate issued by DIR's CA: DIR/crl.pem is signed again with it listed, and the
+    /// simulators started on DIR refuse it (TLS client certificate, VIHF and XAdES signer).
+    Revoke {
+        /// The PKI folder (its CA key signs the CRL).
+        dir: std::path::PathBuf,
+        /// The certificate to revoke (PEM), e.g. DIR/client.pem.
+        cert: std::path::PathBuf,
+    },
 }
 
 /// Subcommands of `evidence`.
@@ -195,6 +203,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(a) => validate_cmd(a),
         Command::Requirements(a) => requirements_cmd(a),
         Command::Pki(PkiCommand::Init { dir }) => pki_init_cmd(&dir),
+        Command::Pki(PkiCommand::Revoke { dir, cert }) => {
+            let crl = crate::pki::Pki::load(&dir)?.revoke(&cert)?;
+            write_out(
+                None,
+                &format!(
+                    "{} revoked; CRL {} (restart `serve` to use it)\n",
+                    cert.display(),
+                    crl.display()
+                ),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Evidence(EvidenceCommand::Verify { dir, format }) => {
             evidence_verify_cmd(&dir, format)
         }

@@ -684,3 +684,30 @@ fn reports_name_the_official_kit_that_judged_them() {
     ]));
     assert!(v.get("official_kit").is_none(), "{v}");
 }
+
+/// `pki revoke DIR CERT`: exit 0 and the CRL path; a certificate of another CA is exit 2 with the reason.
+#[test]
+fn pki_revoke_writes_the_crl_or_says_why_not() {
+    let a = tmp();
+    let b = tmp();
+    let (da, db) = (a.path().join("pki"), b.path().join("pki"));
+    for d in [&da, &db] {
+        assert_code(&dui(&["pki", "init", &d.to_string_lossy()]), 0);
+    }
+    let run = dui(&[
+        "pki",
+        "revoke",
+        &da.to_string_lossy(),
+        &da.join("client.pem").to_string_lossy(),
+    ]);
+    assert_code(&run, 0);
+    assert!(stdout(&run).contains("crl.pem"), "{}", stdout(&run));
+    assert!(da.join("crl.pem").is_file());
+    let run = dui(&[
+        "pki",
+        "revoke",
+        &da.to_string_lossy(),
+        &db.join("client.pem").to_string_lossy(),
+    ]);
+    assert!(reason(&run).contains("its own CA"), "{}", run.stderr);
+}

@@ -600,3 +600,113 @@ fn cli_pki_init() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("sub"), "{stderr}");
 }
+
+/// `pki revoke`: the CRL it writes is read by `openssl verify -crl_check` (the client certificate revoked,
+/// the server's not); a DMP started on that folder refuses the revoked client certificate at the TLS
+/// handshake and records why; revoking twice keeps one entry; a certificate of another CA is refused as a
+/// configuration error.
+#[test]
+fn a_revoked_client_certificate_is_refused_by_the_dmp() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pki_dir = dir.path().join("pki");
+    let pki = Pki::init(&pki_dir).expect("pki");
+    let crl = pki.revoke(&pki.client_cert).expect("revoke");
+    pki.revoke(&pki.client_cert).expect("revoke again");
+    let listed = std::fs::read_to_string(pki_dir.join(pki::REVOKED)).expect("revoked.txt");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    if openssl().is_some() {
+        let verify = |cert: &Path| {
+            Command::new("openssl")
+                .args(["verify", "-crl_check", "-CAfile"])
+                .arg(&pki.ca_cert)
+                .arg("-CRLfile")
+                .arg(&crl)
+                .arg(cert)
+                .output()
+                .expect("openssl verify")
+        };
+        let c = verify(&pki.client_cert);
+        assert!(
+            !c.status.success() && String::from_utf8_lossy(&c.stdout).contains("revoked")
+                || String::from_utf8_lossy(&c.stderr).contains("revoked"),
+            "{c:?}"
+        );
+        assert!(verify(&pki.server_cert).status.success());
+    }
+    let other = tempfile::tempdir().expect("tmp");
+    let other_pki = Pki::init(other.path()).expect("other pki");
+    assert!(matches!(
+        pki.revoke(&other_pki.client_cert),
+        Err(e) if e.is_config()
+    ));
+
+    let sim = crate::dmp::Sim::start_with(dir, dui_conform_state(&pki_dir), |_| {});
+    let cfg = sim.pki.client_config().expect("client config");
+    let r = crate::dmp::Client::connect(sim.addr(), cfg).and_then(|mut c| {
+        c.post(
+            dui_conform::sim::dmp::REPOSITORY_PATH,
+            crate::dmp::MTOM_CT,
+            &crate::dmp::fixture(),
+        )
+    });
+    assert!(r.is_err(), "a revoked certificate got an answer");
+    // The refusal is recorded by the connection's task, which may finish after the client saw the alert.
+    let mut findings = sim.findings();
+    for _ in 0..50 {
+        if findings.contains("DMP-SOAP-011") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        findings = sim.findings();
+    }
+    sim.stop();
+    assert!(
+        findings.contains("DMP-SOAP-011") && findings.to_lowercase().contains("revoked"),
+        "{findings}"
+    );
+}
+
+fn dui_conform_state(pki_dir: &Path) -> std::path::PathBuf {
+    pki_dir.parent().expect("parent").join("state")
+}
+
+/// A CRL of the fixtures' signing CA listing the VIHF seal certificate: the signature checks (VIHF and
+/// XAdES) refuse the fixture's otherwise valid signatures as signed by a revoked certificate.
+#[test]
+fn a_revoked_signer_certificate_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fx = crate::util::root().join("fixtures/dmp");
+    std::fs::copy(fx.join("signing-ca.pem"), dir.path().join(pki::CA_CERT)).expect("ca");
+    std::fs::copy(fx.join("signing-ca-key.pem"), dir.path().join(pki::CA_KEY)).expect("ca key");
+    let ca = Pki::init(dir.path()).expect("pki on the fixture CA");
+    ca.revoke(&fx.join("vihf-seal-cert.pem"))
+        .expect("revoke the seal");
+    let trust = dui_conform::xmldsig::Trust::new(ca.ca_certs().expect("ca"))
+        .with_crls(ca.crls().expect("crl"));
+    let state = tempfile::tempdir().expect("tmp");
+    let mut cfg = dui_conform::sim::dmp::Config::new(state.path());
+    cfg.signature_trust = Arc::new(trust);
+    let h = dui_conform::sim::dmp::handler::Handler::open(cfg).expect("handler");
+    let req = dui_conform::sim::dmp::wire::HttpRequest {
+        method: "POST".into(),
+        path: dui_conform::sim::dmp::REPOSITORY_PATH.into(),
+        content_type: Some(crate::dmp::MTOM_CT.into()),
+        body: crate::dmp::fresh(&crate::dmp::fixture()).into(),
+    };
+    let peer = dui_conform::sim::dmp::Peer {
+        addr: "test".into(),
+        tls_version: Some("TLSv1.3".into()),
+        client_cert: Some(vec![1]),
+        subject: Some("CN=test".into()),
+    };
+    let dui_conform::sim::dmp::handler::Outcome::Respond(r, _) = h.process(&req, &peer) else {
+        panic!("dropped");
+    };
+    let text = String::from_utf8_lossy(&r.body);
+    assert!(text.contains("wsse:FailedAuthentication"), "{text}");
+    let findings = std::fs::read_to_string(state.path().join("findings.jsonl")).unwrap_or_default();
+    assert!(
+        findings.contains("DMP-VIHF-013") && findings.contains("certificat révoqué"),
+        "{findings}"
+    );
+}

@@ -92,6 +92,8 @@ pub struct CertInfo<'a> {
     pub issuer_der: &'a [u8],
     /// The raw DER of the subject Name (tag and length included).
     pub subject_der: &'a [u8],
+    /// The serial number's content octets (big-endian two's complement, as encoded).
+    pub serial: &'a [u8],
     /// The issuer, decoded.
     pub issuer: Name,
     /// The subject, decoded.
@@ -304,7 +306,7 @@ pub fn parse_certificate(der: &[u8]) -> Option<CertInfo<'_>> {
     if r.first() == Some(&0xA0) {
         r = tlv(r)?.1;
     }
-    let (_serial, r) = expect(r, 0x02)?;
+    let (serial, r) = expect(r, 0x02)?;
     let (_sig_alg, r) = expect(r, 0x30)?;
     let (issuer, r) = expect(r, 0x30)?;
     let (_validity, r) = expect(r, 0x30)?;
@@ -347,6 +349,7 @@ pub fn parse_certificate(der: &[u8]) -> Option<CertInfo<'_>> {
     Some(CertInfo {
         issuer_der: issuer.whole,
         subject_der: subject.whole,
+        serial: serial.content,
         issuer: name(issuer.content)?,
         subject: name(subject.content)?,
         subject_key_id,

@@ -11,6 +11,10 @@
 //! DIR/client.pem        the DUI's organisation certificate:
 //!                       C=FR, O=<structure name>, OU=<Struct_IdNat>, CN=<software>
 //! DIR/client-key.pem    its private key (RSA 2048, like IGC-Santé keys: signatures are rsa-sha256)
+//! DIR/crl.pem           certificate revocation lists (optional; `pki revoke` writes the test CA's, and a
+//!                       vendor may append its CA's): client and signature certificates are checked
+//!                       against them (RFC 5280 §6.3), a certificate of a CA without CRL is not
+//! DIR/revoked.txt       the serial numbers `pki revoke` has revoked, one (hex) a line
 //! ```
 //! Keys are written with mode 0600. `init` never overwrites a file: it creates what is missing (issuing new
 //! leaf certificates from the existing CA when its key is there) and keeps the rest, so it is idempotent and
@@ -35,7 +39,7 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
 /// File names of the PKI folder.
 pub const CA_CERT: &str = "ca.pem";
@@ -49,6 +53,12 @@ pub const SERVER_KEY: &str = "server-key.pem";
 pub const CLIENT_CERT: &str = "client.pem";
 /// The DUI client private key.
 pub const CLIENT_KEY: &str = "client-key.pem";
+/// Certificate revocation lists (PEM, several allowed).
+pub const CRL: &str = "crl.pem";
+/// The serials `pki revoke` revoked (the test CA's CRL is re-signed from it).
+pub const REVOKED: &str = "revoked.txt";
+/// Validity of a CRL `pki revoke` signs (its nextUpdate).
+const CRL_DAYS: i64 = 30;
 
 /// The structure of the test client certificate: the one of the project's fixtures (SSIAD Les Tilleuls,
 /// FINESS 480787529, Struct_IdNat `1` + FINESS, ID-020/021), so that a VIHF or an `authorInstitution` built
@@ -326,8 +336,89 @@ impl Pki {
         Ok(Arc::new(roots))
     }
 
+    /// Revokes `cert` (PEM, issued by this folder's CA): its serial number joins `revoked.txt` and
+    /// `crl.pem` is signed again by the CA with every serial revoked so far (valid [`CRL_DAYS`] days).
+    /// Needs the CA key. Returns the CRL's path.
+    pub fn revoke(&self, cert: &Path) -> Result<PathBuf, PkiError> {
+        let Some(ca_key) = &self.ca_key else {
+            return Err(config(
+                &self.dir.join(CA_KEY),
+                "missing: a CRL is signed with the CA key",
+            ));
+        };
+        let (issuer, issuer_key) = rebuild_ca(&self.ca_cert, ca_key)?;
+        let ders = read_certs(cert)?;
+        let info = der::parse_certificate(&ders[0])
+            .ok_or_else(|| config(cert, "not an X.509 certificate"))?;
+        // Issued by this CA: its signature verifies with the CA's key (a DN match is not enough: two test
+        // PKIs have CAs of the same name).
+        let ca = read_certs(&self.ca_cert)?;
+        let trust = crate::xmldsig::Trust::new(ca[..1].to_vec());
+        if let Err(e) = trust.check(&ders[0], &[], rustls::pki_types::UnixTime::now()) {
+            return Err(config(
+                cert,
+                format!(
+                    "cannot be revoked by the CA of {CA_CERT} ({e}): revoke it with its own CA"
+                ),
+            ));
+        }
+        let serial = hex::encode(info.serial);
+        let list = self.dir.join(REVOKED);
+        let mut serials: Vec<String> = std::fs::read_to_string(&list)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.trim().to_ascii_lowercase())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if !serials.contains(&serial) {
+            serials.push(serial);
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let revoked_certs = serials
+            .iter()
+            .filter_map(|s| hex::decode(s).ok())
+            .map(|bytes| rcgen::RevokedCertParams {
+                serial_number: SerialNumber::from_slice(&bytes),
+                revocation_time: now,
+                reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect();
+        let crl = rcgen::CertificateRevocationListParams {
+            this_update: now - time::Duration::minutes(5),
+            next_update: now + time::Duration::days(CRL_DAYS),
+            crl_number: SerialNumber::from(serials.len() as u64),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&issuer, &issuer_key)
+        .map_err(gen_err)?;
+        let pem = crl.pem().map_err(gen_err)?;
+        write_replace(&list, format!("{}\n", serials.join("\n")).as_bytes())?;
+        let path = self.dir.join(CRL);
+        write_replace(&path, pem.as_bytes())?;
+        Ok(path)
+    }
+
+    /// The CRLs of `crl.pem` (none when the file is absent).
+    pub fn crls(&self) -> Result<Vec<CertificateRevocationListDer<'static>>, PkiError> {
+        let path = self.dir.join(CRL);
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let pem = read_pem(&path)?;
+        let crls = CertificateRevocationListDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| config(&path, format!("not a PEM CRL file: {e}")))?;
+        if crls.is_empty() {
+            return Err(config(&path, "no X509 CRL in it"));
+        }
+        Ok(crls)
+    }
+
     /// rustls server config: TLS 1.2+ only, the server certificate, client certificates verified against
-    /// the CA(s); `require_client_cert` = true makes a client certificate mandatory (DMP-SOAP-011), false
+    /// the CA(s) and the CRLs of `crl.pem` (a revoked client certificate is refused); `require_client_cert` = true makes a client certificate mandatory (DMP-SOAP-011), false
     /// accepts connections without one (a certificate that is presented is still verified).
     ///
     /// No ALPN protocol is set: the simulators speak HTTP/1.1, SMTP, IMAP; a caller that wants ALPN clones
@@ -343,6 +434,12 @@ impl Pki {
         );
         if !require_client_cert {
             verifier = verifier.allow_unauthenticated();
+        }
+        let crls = self.crls()?;
+        if !crls.is_empty() {
+            // Only the CAs that published a CRL can say a certificate is revoked: the status of a
+            // certificate of another trusted CA is unknown, which is not a refusal.
+            verifier = verifier.with_crls(crls).allow_unknown_revocation_status();
         }
         let verifier = verifier.build().map_err(|e| {
             config(
@@ -502,6 +599,19 @@ fn write_new(path: &Path, bytes: &[u8], secret: bool) -> Result<(), PkiError> {
     f.write_all(bytes).map_err(werr)?;
     f.sync_all().map_err(werr)?;
     Ok(())
+}
+
+/// Writes `path` atomically (a temporary file renamed over it): a reader sees the old or the new file.
+fn write_replace(path: &Path, bytes: &[u8]) -> Result<(), PkiError> {
+    let werr = |e| PkiError::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(werr)?;
+    f.write_all(bytes).map_err(werr)?;
+    f.sync_all().map_err(werr)?;
+    std::fs::rename(&tmp, path).map_err(werr)
 }
 
 /// Today's date and the date `years` later (UTC), for validity periods.

@@ -77,7 +77,8 @@ pub async fn serve(opts: ServeOptions, stop: impl Future<Output = ()>) -> Result
     cfg.kit = opts.kit.clone();
     // XML signatures (VIHF seal, XAdES) chain to the same CA bundle as the TLS client certificates: the
     // test CA, plus whatever CA the vendor appended to ca.pem (e.g. the IGC-Santé test chain).
-    cfg.signature_trust = std::sync::Arc::new(crate::xmldsig::Trust::new(pki.ca_certs()?));
+    cfg.signature_trust =
+        std::sync::Arc::new(crate::xmldsig::Trust::new(pki.ca_certs()?).with_crls(pki.crls()?));
     let running = dmp::start(SocketAddr::new(opts.bind, 0), cfg, pki.server_config(true)?).await?;
     let json = endpoints_json(&running, &pki);
     let text = serde_json::to_string_pretty(&json).unwrap_or_default();

@@ -148,6 +148,7 @@ impl DsigError {
                     UNKNOWN_ISSUER => "non émis par une AC configurée (émetteur inconnu)",
                     EXPIRED => "certificat expiré",
                     NOT_YET_VALID => "certificat pas encore valide",
+                    REVOKED => "certificat révoqué (listé par la CRL de son AC)",
                     other => other,
                 };
                 format!("le certificat de signature n'est pas de confiance : {e}")
@@ -171,18 +172,34 @@ impl DsigError {
 const UNKNOWN_ISSUER: &str = "not issued by a configured CA (unknown issuer)";
 const EXPIRED: &str = "certificate expired";
 const NOT_YET_VALID: &str = "certificate not valid yet";
+const REVOKED: &str = "certificate revoked (listed by its CA's CRL)";
 
 /// The trust anchors (CA certificates) signatures are checked against: the test CA in scenarios, the
 /// IGC-Santé chain in production (DMP-VIHF-013).
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
     anchors: Vec<CertificateDer<'static>>,
+    /// CRLs (DER); a certificate they list is refused, one of a CA without CRL is not.
+    crls: Vec<rustls_pki_types::CertificateRevocationListDer<'static>>,
 }
 
 impl Trust {
     /// Trusts these CA certificates.
     pub fn new(anchors: Vec<CertificateDer<'static>>) -> Trust {
-        Trust { anchors }
+        Trust {
+            anchors,
+            crls: Vec::new(),
+        }
+    }
+
+    /// Also checks certificates against these CRLs (RFC 5280 §6.3), each chain element whose CA
+    /// published one; a CRL past its nextUpdate still counts (a harness must not fail on a stale file).
+    pub fn with_crls(
+        mut self,
+        crls: Vec<rustls_pki_types::CertificateRevocationListDer<'static>>,
+    ) -> Trust {
+        self.crls = crls;
+        self
     }
 
     /// No CA configured.
@@ -208,16 +225,37 @@ impl Trust {
             .collect();
         let ee = webpki::EndEntityCert::try_from(cert)
             .map_err(|e| DsigError::Certificate(format!("{e:?}")))?;
-        ee.verify_for_usage(CHAIN_ALGS, &anchors, intermediates, now, AnyEku, None, None)
-            .map(|_| ())
-            .map_err(|e| {
-                DsigError::Untrusted(match e {
-                    webpki::Error::UnknownIssuer => UNKNOWN_ISSUER.to_string(),
-                    webpki::Error::CertExpired { .. } => EXPIRED.to_string(),
-                    webpki::Error::CertNotValidYet { .. } => NOT_YET_VALID.to_string(),
-                    other => format!("{other:?}"),
-                })
+        let parsed: Vec<webpki::CertRevocationList<'_>> = self
+            .crls
+            .iter()
+            .filter_map(|c| webpki::BorrowedCertRevocationList::from_der(c).ok())
+            .map(webpki::CertRevocationList::from)
+            .collect();
+        let refs: Vec<&webpki::CertRevocationList<'_>> = parsed.iter().collect();
+        let revocation = webpki::RevocationOptionsBuilder::new(&refs).ok().map(|b| {
+            b.with_status_policy(webpki::UnknownStatusPolicy::Allow)
+                .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
+                .build()
+        });
+        ee.verify_for_usage(
+            CHAIN_ALGS,
+            &anchors,
+            intermediates,
+            now,
+            AnyEku,
+            revocation,
+            None,
+        )
+        .map(|_| ())
+        .map_err(|e| {
+            DsigError::Untrusted(match e {
+                webpki::Error::UnknownIssuer => UNKNOWN_ISSUER.to_string(),
+                webpki::Error::CertExpired { .. } => EXPIRED.to_string(),
+                webpki::Error::CertNotValidYet { .. } => NOT_YET_VALID.to_string(),
+                webpki::Error::CertRevoked => REVOKED.to_string(),
+                other => format!("{other:?}"),
             })
+        })
     }
 }
 
