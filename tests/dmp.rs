@@ -1261,3 +1261,91 @@ fn a_reused_submission_set_unique_id_is_refused() {
     let (_, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, variant(5, 0).0);
     assert!(body.contains("ResponseStatusType:Success"), "{body}");
 }
+
+/// DMP-VIHF-025 (informative) names the authentication variant of the VIHF: Pro Santé Connect
+/// (MobileTwoFactorUnregistered), AIR (AuthnContextDecl APP_BROWSER_AUTH), or neither.
+#[test]
+fn the_vihf_authentication_variant_is_named() {
+    let unspecified = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified";
+    let psc = "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered";
+    let cases = [
+        (fixture(), "ni AIR"),
+        (replace(&fixture(), unspecified, psc), "Pro Santé Connect"),
+        (
+            replace(
+                &fixture(),
+                &format!("<saml2:AuthnContextClassRef>{unspecified}</saml2:AuthnContextClassRef>"),
+                &format!(
+                    "<saml2:AuthnContextClassRef>{unspecified}</saml2:AuthnContextClassRef>\
+                     <saml2:AuthnContextDecl>APP_BROWSER_AUTH</saml2:AuthnContextDecl>"
+                ),
+            ),
+            "AIR",
+        ),
+    ];
+    for (body, want) in cases {
+        let d = Direct::new(false);
+        let (status, answer) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&body));
+        assert!(
+            answer.contains("ResponseStatusType:Success"),
+            "{status} {answer}"
+        );
+        let line = d
+            .findings()
+            .lines()
+            .find(|l| l.contains("\"requirement\":\"DMP-VIHF-025\""))
+            .map(str::to_string)
+            .unwrap_or_default();
+        assert!(
+            line.contains("\"verdict\":\"info\"") && line.contains(want),
+            "{want}: {line}"
+        );
+    }
+}
+
+/// Every code of the DMP-ERR-011 vocabulary, injected on ITI-41 and on ITI-18, comes back as a Failure
+/// carrying it, in the shape DMP-ERR-010 requires.
+#[test]
+fn every_ihe_error_code_can_be_injected_in_the_ihe_shape() {
+    let d = Direct::new(false);
+    for (i, code) in dmp::faults::IHE_ERROR_CODES.iter().enumerate() {
+        let (tx, path, ct, body) = if i % 2 == 0 {
+            (
+                Transaction::Iti41,
+                dmp::REPOSITORY_PATH,
+                MTOM_CT,
+                fresh(&fixture()),
+            )
+        } else {
+            (
+                Transaction::Iti18,
+                dmp::REGISTRY_PATH,
+                "application/soap+xml; charset=utf-8",
+                find_documents(None),
+            )
+        };
+        d.h.faults.next(
+            Matcher::Transaction(tx),
+            Fault::RegistryError(code.to_string()),
+        );
+        let (status, answer) = d.send(path, ct, body);
+        assert_eq!(status, 200, "{code}: {answer}");
+        let xml = &answer[answer.find("<?xml").unwrap_or(0)..];
+        let xml = xml.split("\r\n--").next().unwrap_or(xml);
+        let doc = roxmltree::Document::parse(xml).expect("well-formed answer");
+        let mut sink = dui_conform::checks::Sink::new();
+        dui_conform::checks::dmp::check_registry_response(doc.root_element(), &mut sink);
+        let bad: Vec<_> = sink
+            .finish()
+            .into_iter()
+            .filter(|f| f.verdict == dui_conform::model::Verdict::Fail)
+            .map(|f| f.message.en)
+            .collect();
+        assert!(bad.is_empty(), "{code}: {bad:?}\n{answer}");
+        assert!(
+            answer.contains(&format!("errorCode=\"{code}\""))
+                && answer.contains("ResponseStatusType:Failure"),
+            "{code}: {answer}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The DMP simulator under byte mutations of a real, signed ITI-41 (fixtures/dmp/iti41-valid.mtom) and
 //! of an ITI-18 query, and under mutated Content-Type headers: the handler never panics, always answers
-//! per protocol (a RegistryResponse/AdhocQueryResponse or a SOAP fault, well-formed XML), and records
+//! per protocol (a RegistryResponse/AdhocQueryResponse in the shape of DMP-ERR-010, or a SOAP fault,
+//! well-formed XML), and records
 //! every request it received in the evidence store before answering ("nothing received is lost").
 //!
 //! Deterministic and bounded like `mutations` (`PROPTEST_CASES`, `PROPTEST_RNG_SEED` to explore).
@@ -75,6 +76,19 @@ fn exchange(ct: &str, path: &str, body: Vec<u8>) -> Result<u16, TestCaseError> {
         "status {}: the answer is not well-formed XML:\n{text}",
         r.status
     );
+    // DMP-ERR-010 on every registry answer the simulator gives.
+    if r.status == 200 {
+        let doc = roxmltree::Document::parse(xml).expect("checked above");
+        let mut sink = dui_conform::checks::Sink::new();
+        dui_conform::checks::dmp::check_registry_response(doc.root_element(), &mut sink);
+        let bad: Vec<_> = sink
+            .finish()
+            .into_iter()
+            .filter(|f| f.verdict == dui_conform::model::Verdict::Fail)
+            .map(|f| f.message.en)
+            .collect();
+        prop_assert!(bad.is_empty(), "DMP-ERR-010: {bad:?}\n{text}");
+    }
     prop_assert!(
         (r.status == 200
             && (xml.contains("RegistryResponse") || xml.contains("AdhocQueryResponse")))

@@ -156,6 +156,7 @@ pub const CHECKS: &[CheckInfo] = &[
             "DMP-VIHF-022",
             "DMP-VIHF-023",
             "DMP-VIHF-024",
+            "DMP-VIHF-025",
             "DMP-VIHF-026",
             "DMP-VIHF-027",
         ],
@@ -175,7 +176,104 @@ pub const CHECKS: &[CheckInfo] = &[
             "CDA-HDR-091",
         ],
     },
+    CheckInfo {
+        name: "dmp::registry_response",
+        rules: &["DMP-ERR-010"],
+    },
 ];
+
+/// ebRS 3.0 registry namespace (`rs:RegistryResponse`, `rs:RegistryErrorList`).
+pub const NS_RS: &str = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0";
+
+/// DMP-ERR-010 on an answer of a registry or repository (the simulator's own output, checked in the tests
+/// on every answer it gives; a DUI-side tool can use it on what a real DMP answered): the element carrying
+/// the status (`rs:RegistryResponse`, `query:AdhocQueryResponse`, or the `rs:RegistryResponse` inside
+/// `xdsb:RetrieveDocumentSetResponse`) has `@status` Success, Failure or PartialSuccess; each
+/// `rs:RegistryError` has `@errorCode`, `@codeContext` and `@severity` Error or Warning; Failure carries at
+/// least one Error (ITI TF-3 §4.2.4).
+pub fn check_registry_response(answer: Node<'_, '_>, sink: &mut Sink) {
+    const STATUS: &str = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:";
+    const SEVERITY: &str = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:";
+    let carrier = answer.descendants().find(|n| {
+        n.is_element()
+            && n.attribute("status").is_some()
+            && matches!(
+                n.tag_name().name(),
+                "RegistryResponse" | "AdhocQueryResponse"
+            )
+    });
+    let Some(r) = carrier else {
+        sink.violation(
+            "DMP-ERR-010",
+            answer,
+            msg!(
+                "Aucune réponse de registre (RegistryResponse ou AdhocQueryResponse avec @status)",
+                "No registry response (RegistryResponse or AdhocQueryResponse with @status)"
+            ),
+        );
+        return;
+    };
+    sink.check("DMP-ERR-010");
+    let status = r.attribute("status").unwrap_or("");
+    let kind = status.strip_prefix(STATUS).unwrap_or("");
+    if !matches!(kind, "Success" | "Failure" | "PartialSuccess") {
+        sink.violation(
+            "DMP-ERR-010",
+            At::Attr(r, "status"),
+            msg!(
+                "@status « {status} » : {STATUS}Success, Failure ou PartialSuccess attendu",
+                "@status \"{status}\": {STATUS}Success, Failure or PartialSuccess expected"
+            ),
+        );
+    }
+    let errors: Vec<Node<'_, '_>> = r
+        .children()
+        .filter(|c| c.is_element() && c.tag_name().name() == "RegistryErrorList")
+        .flat_map(|l| {
+            l.children()
+                .filter(|e| e.is_element() && e.tag_name().name() == "RegistryError")
+        })
+        .collect();
+    let mut has_error = false;
+    for e in &errors {
+        for a in ["errorCode", "codeContext", "severity"] {
+            if e.attribute(a).is_none_or(|v| v.trim().is_empty()) {
+                sink.violation(
+                    "DMP-ERR-010",
+                    *e,
+                    msg!("RegistryError sans @{a}", "RegistryError without @{a}"),
+                );
+            }
+        }
+        match e
+            .attribute("severity")
+            .map(|s| (s, s.strip_prefix(SEVERITY)))
+        {
+            Some((_, Some("Error"))) => has_error = true,
+            Some((_, Some("Warning"))) | None => {}
+            Some((other, _)) => {
+                sink.violation(
+                    "DMP-ERR-010",
+                    At::Attr(*e, "severity"),
+                    msg!(
+                        "@severity « {other} » : {SEVERITY}Error ou Warning attendu",
+                        "@severity \"{other}\": {SEVERITY}Error or Warning expected"
+                    ),
+                );
+            }
+        }
+    }
+    if kind == "Failure" && !has_error {
+        sink.violation(
+            "DMP-ERR-010",
+            r,
+            msg!(
+                "Réponse Failure sans RegistryError de sévérité Error",
+                "Failure response without a RegistryError of severity Error"
+            ),
+        );
+    }
+}
 
 /// What the simulator saw of the HTTP exchange and the TLS session.
 #[derive(Debug, Clone, Default)]
@@ -1148,6 +1246,46 @@ pub fn check_vihf(w: &Wire<'_, '_>, sink: &mut Sink) {
                     msg!("AuthnContextClassRef « {cr} » : urn:oasis:names:tc:SAML:2.0:ac:classes:… attendu", "AuthnContextClassRef \"{cr}\": urn:oasis:names:tc:SAML:2.0:ac:classes:… expected"),
                 );
             }
+            // DMP-VIHF-025 (informative): which authentication variant the DUI uses.
+            let decl = s
+                .descendants()
+                .find(|n| n.is_element() && n.tag_name().name() == "AuthnContextDecl")
+                .map(|n| {
+                    n.descendants()
+                        .filter(|t| t.is_text())
+                        .filter_map(|t| t.text())
+                        .collect::<String>()
+                })
+                .map(|t| t.trim().to_string())
+                .unwrap_or_default();
+            if decl.contains("APP_BROWSER_AUTH") {
+                sink.info(
+                    "DMP-VIHF-025",
+                    s,
+                    msg!(
+                        "Authentification indirecte renforcée (AIR) : AuthnContextDecl APP_BROWSER_AUTH",
+                        "Indirect reinforced authentication (AIR): AuthnContextDecl APP_BROWSER_AUTH"
+                    ),
+                );
+            } else if cr == "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered" {
+                sink.info(
+                    "DMP-VIHF-025",
+                    s,
+                    msg!(
+                        "Authentification par Pro Santé Connect (passerelle PSC) : AuthnContextClassRef MobileTwoFactorUnregistered",
+                        "Authentication through Pro Santé Connect (PSC gateway): AuthnContextClassRef MobileTwoFactorUnregistered"
+                    ),
+                );
+            } else {
+                sink.info(
+                    "DMP-VIHF-025",
+                    s,
+                    msg!(
+                        "Authentification « {cr} » : ni AIR (APP_BROWSER_AUTH) ni Pro Santé Connect",
+                        "Authentication \"{cr}\": neither AIR (APP_BROWSER_AUTH) nor Pro Santé Connect"
+                    ),
+                );
+            }
         }
     }
     if let Some(c) = child(a, NS_SAML2, "Conditions") {
@@ -2019,4 +2157,70 @@ pub fn check_iti57(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdicts(xml: &str) -> Vec<(String, crate::model::Verdict)> {
+        let doc = roxmltree::Document::parse(xml).expect("xml");
+        let mut sink = Sink::new();
+        check_registry_response(doc.root_element(), &mut sink);
+        sink.finish()
+            .into_iter()
+            .map(|f| (f.message.en, f.verdict))
+            .collect()
+    }
+
+    fn fails(xml: &str) -> Vec<String> {
+        verdicts(xml)
+            .into_iter()
+            .filter(|(_, v)| *v == crate::model::Verdict::Fail)
+            .map(|(m, _)| m)
+            .collect()
+    }
+
+    const RS: &str = "xmlns:rs=\"urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0\"";
+    const ST: &str = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:";
+    const SEV: &str = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:";
+
+    #[test]
+    fn registry_responses_in_the_ihe_shape_pass() {
+        assert!(fails(&format!(
+            "<rs:RegistryResponse {RS} status=\"{ST}Success\"/>"
+        ))
+        .is_empty());
+        let failure = format!(
+            "<rs:RegistryResponse {RS} status=\"{ST}Failure\"><rs:RegistryErrorList>\
+             <rs:RegistryError errorCode=\"XDSRegistryMetadataError\" codeContext=\"x\" severity=\"{SEV}Error\"/>\
+             </rs:RegistryErrorList></rs:RegistryResponse>"
+        );
+        assert!(fails(&failure).is_empty());
+        let query = format!(
+            "<q:AdhocQueryResponse xmlns:q=\"urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0\" status=\"{ST}PartialSuccess\"/>"
+        );
+        assert!(fails(&query).is_empty());
+    }
+
+    #[test]
+    fn registry_responses_out_of_shape_fail() {
+        let f = fails(&format!("<rs:RegistryResponse {RS} status=\"Success\"/>"));
+        assert!(f.len() == 1 && f[0].contains("@status"), "{f:?}");
+        let f = fails(&format!(
+            "<rs:RegistryResponse {RS} status=\"{ST}Failure\"><rs:RegistryErrorList>\
+             <rs:RegistryError errorCode=\"X\" severity=\"Error\"/></rs:RegistryErrorList></rs:RegistryResponse>"
+        ));
+        assert!(f.iter().any(|m| m.contains("@codeContext")), "{f:?}");
+        assert!(f.iter().any(|m| m.contains("@severity")), "{f:?}");
+        assert!(
+            f.iter().any(|m| m.contains("Failure response without")),
+            "{f:?}"
+        );
+        let f = fails("<soap:Envelope xmlns:soap=\"http://www.w3.org/2003/05/soap-envelope\"/>");
+        assert!(
+            f.len() == 1 && f[0].contains("No registry response"),
+            "{f:?}"
+        );
+    }
 }

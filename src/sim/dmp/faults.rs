@@ -9,6 +9,42 @@ use std::time::Duration;
 
 use crate::checks::dmp::Transaction;
 
+/// The IHE XDS error codes a DMP may answer (DMP-ERR-011: the fault-injection vocabulary, from the Open
+/// eHealth IPF `ErrorCode` list; the last five are expected but unverified). Any other code can be injected
+/// too (the DMP's own codes, DMP-ERR-013, are not public): this list is what scenarios are checked against.
+pub const IHE_ERROR_CODES: &[&str] = &[
+    "XDSMissingDocument",
+    "XDSMissingDocumentMetadata",
+    "XDSRegistryNotAvailable",
+    "XDSRegistryError",
+    "XDSRepositoryError",
+    "XDSRegistryDuplicateUniqueIdInMessage",
+    "XDSRepositoryDuplicateUniqueIdInMessage",
+    "XDSDuplicateUniqueIdInRegistry",
+    "XDSNonIdenticalHash",
+    "XDSNonIdenticalSize",
+    "XDSRegistryBusy",
+    "XDSRepositoryBusy",
+    "XDSRegistryOutOfResources",
+    "XDSRepositoryOutOfResources",
+    "XDSRegistryMetadataError",
+    "XDSRepositoryMetadataError",
+    "XDSTooManyResults",
+    "XDSExtraMetadataNotSaved",
+    "XDSUnknownPatientId",
+    "XDSPatientIdDoesNotMatch",
+    "XDSUnknownStoredQuery",
+    "XDSStoredQueryMissingParam",
+    "XDSStoredQueryParamNumber",
+    "XDSSqlError",
+    "XDSRegistryDeprecatedDocumentError",
+    "XDSUnknownRepositoryId",
+    "XDSDocumentUniqueIdError",
+    "XDSResultNotSinglePatient",
+    "XDSMetadataUpdateError",
+    "XDSMetadataVersionError",
+];
+
 /// Which request a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Matcher {
