@@ -400,6 +400,21 @@ pub fn find_documents(confidentiality: Option<&str>) -> Vec<u8> {
     fresh(x.as_bytes())
 }
 
+/// A TD0.2 existence test (HL7v3 `PRPA_IN201307UV02`, shaped as DRIMbox's `VerifyAuthorizationRequest`)
+/// for the fixture's patient, with the fixture's VIHF and fresh ids, re-signed. `reason` replaces
+/// `TEST_EXST` (to break DMP-TX-015).
+pub fn td02(reason: &str) -> Vec<u8> {
+    let fx = String::from_utf8(fixture()).expect("utf-8");
+    let sec_start = fx.find("<wsse:Security").expect("vihf");
+    let sec_end = fx.find("</wsse:Security>").expect("vihf end") + "</wsse:Security>".len();
+    let vihf = &fx[sec_start..sec_end];
+    let x = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><wsa:Action soap:mustUnderstand="true">urn:hl7-org:v3:PRPA_IN201307UV02</wsa:Action><wsa:MessageID>urn:uuid:{FIXTURE_UUID}</wsa:MessageID><wsa:To>https://localhost/dmp/patients</wsa:To>{vihf}</soap:Header><soap:Body><PRPA_IN201307UV02 xmlns="urn:hl7-org:v3" ITSVersion="XML_1.0"><id root="1.2.250.1.213.4.99.9" extension="td02-1"/><creationTime value="20260315093000"/><interactionId root="2.16.840.1.113883.1.6" extension="PRPA_IN201307UV02"/><processingCode code="D"/><processingModeCode code="T"/><acceptAckCode code="AL"/><receiver typeCode="RCV"><device classCode="DEV" determinerCode="INSTANCE"><id root="1.2.250.1.213.4.1.1.1"/><softwareName>DMP</softwareName></device></receiver><sender typeCode="SND"><device classCode="DEV" determinerCode="INSTANCE"><id root="1.2.250.1.213.4.99"/><softwareName>DUI de test</softwareName></device></sender><controlActProcess classCode="CACT" moodCode="EVN"><reasonCode code="{reason}" codeSystem="1.2.250.1.213.1.1.4.11" displayName="Test d'existence de dossier"/><queryByParameter><queryId root="1.2.250.1.213.4.99.9" extension="q-1"/><statusCode code="new"/><parameterList><patientIdentifier><value root="1.2.250.1.213.1.4.10" extension="279035121518989"/><semanticsText>Patient.id</semanticsText></patientIdentifier></parameterList></queryByParameter></controlActProcess></PRPA_IN201307UV02></soap:Body></soap:Envelope>"#
+    );
+    fresh(x.as_bytes())
+}
+
 /// Handler-level harness (no network): the same code path as the server minus TLS and HTTP.
 struct Direct {
     h: Handler,
@@ -455,6 +470,16 @@ fn fails(findings: &str, rule: &str) -> bool {
 #[test]
 fn the_valid_fixture_is_accepted_and_findings_have_no_failure() {
     let d = Direct::new(false);
+    // As a DUI should (DMP-TX-015): the existence test first, then the deposit.
+    let (status, body) = d.send(
+        dmp::PATIENTS_PATH,
+        "application/soap+xml; charset=utf-8",
+        td02("TEST_EXST"),
+    );
+    assert!(
+        status == 200 && body.contains("PRPA_IN201308UV02"),
+        "{body}"
+    );
     let (status, body) = d.send(dmp::REPOSITORY_PATH, MTOM_CT, fresh(&fixture()));
     assert_eq!(status, 200, "{body}");
     assert!(
@@ -1348,4 +1373,83 @@ fn every_ihe_error_code_can_be_injected_in_the_ihe_shape() {
             "{code}: {answer}"
         );
     }
+}
+
+/// TD0.2 (DMP-TX-015, DMP-TX-018): the existence test on the `patients` service is answered with
+/// `PRPA_IN201308UV02` (acknowledgement AA, the patient's INS); a deposit for a patient nobody tested first
+/// is accepted with a warning; a TD0.2 with another reason is a warning too; what was tested survives a
+/// restart (the evidence store is replayed).
+#[test]
+fn the_existence_test_td02_comes_before_a_deposit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let open = || {
+        let mut cfg = Config::new(dir.path());
+        cfg.signature_trust = fixture_trust(Vec::new());
+        Handler::open(cfg).expect("handler")
+    };
+    let peer = Peer {
+        addr: "test".into(),
+        tls_version: Some("TLSv1.3".into()),
+        client_cert: Some(vec![1]),
+        subject: Some("CN=test".into()),
+    };
+    let send = |h: &Handler, path: &str, ct: &str, body: Vec<u8>| {
+        let req = HttpRequest {
+            method: "POST".into(),
+            path: path.into(),
+            content_type: Some(ct.into()),
+            body: body.into(),
+        };
+        match h.process(&req, &peer) {
+            Outcome::Respond(r, _) => (r.status, String::from_utf8_lossy(&r.body).to_string()),
+            Outcome::Drop => (0, String::new()),
+        }
+    };
+    let findings =
+        || std::fs::read_to_string(dir.path().join("findings.jsonl")).unwrap_or_default();
+    let warnings = |rule: &str| {
+        findings()
+            .lines()
+            .filter(|l| {
+                l.contains(&format!("\"requirement\":\"{rule}\""))
+                    && l.contains("\"verdict\":\"warning\"")
+            })
+            .count()
+    };
+    const SOAP: &str = "application/soap+xml; charset=utf-8";
+    {
+        let h = open();
+        // A deposit without a prior TD0.2: accepted, with a warning.
+        let (_, body) = send(&h, dmp::REPOSITORY_PATH, MTOM_CT, variant(31, 0).0);
+        assert!(body.contains("ResponseStatusType:Success"), "{body}");
+        assert_eq!(warnings("DMP-TX-015"), 1, "{}", findings());
+        // A TD0.2 with another reason: answered, with a warning.
+        let (_, body) = send(&h, dmp::PATIENTS_PATH, SOAP, td02("OTHER"));
+        assert!(body.contains("PRPA_IN201308UV02"), "{body}");
+        assert_eq!(warnings("DMP-TX-015"), 2, "{}", findings());
+        // The right TD0.2: answered AA with the patient; DMP-TX-018 names the service.
+        let (status, body) = send(&h, dmp::PATIENTS_PATH, SOAP, td02("TEST_EXST"));
+        assert_eq!(status, 200, "{body}");
+        for want in [
+            "urn:hl7-org:v3:PRPA_IN201308UV02",
+            "<typeCode code=\"AA\"/>",
+            "extension=\"279035121518989\"",
+            "<queryResponseCode code=\"OK\"/>",
+        ] {
+            assert!(body.contains(want), "{want} not in {body}");
+        }
+        let xml = &body[body.find("<?xml").expect("xml")..];
+        roxmltree::Document::parse(xml).expect("well-formed answer");
+        assert!(
+            findings().contains("\"requirement\":\"DMP-TX-018\""),
+            "{}",
+            findings()
+        );
+        assert_eq!(warnings("DMP-TX-015"), 2, "{}", findings());
+    }
+    // After a restart the test still counts: no new warning for this patient's next deposit.
+    let h = open();
+    let (_, body) = send(&h, dmp::REPOSITORY_PATH, MTOM_CT, variant(32, 0).0);
+    assert!(body.contains("ResponseStatusType:Success"), "{body}");
+    assert_eq!(warnings("DMP-TX-015"), 2, "{}", findings());
 }

@@ -52,6 +52,9 @@ pub enum Transaction {
     Iti43,
     /// ITI-57 Update Document Set.
     Iti57,
+    /// TD0.2, the DMP existence test (test d'existence du DMP): HL7v3 `PRPA_IN201307UV02` on the
+    /// `patients` service (DMP-TX-015, DMP-TX-018).
+    Td02,
 }
 
 impl Transaction {
@@ -62,6 +65,7 @@ impl Transaction {
             Transaction::Iti18 => "urn:ihe:iti:2007:RegistryStoredQuery",
             Transaction::Iti43 => "urn:ihe:iti:2007:RetrieveDocumentSet",
             Transaction::Iti57 => "urn:ihe:iti:2010:UpdateDocumentSet",
+            Transaction::Td02 => "urn:hl7-org:v3:PRPA_IN201307UV02",
         }
     }
 
@@ -72,6 +76,7 @@ impl Transaction {
             Transaction::Iti18,
             Transaction::Iti43,
             Transaction::Iti57,
+            Transaction::Td02,
         ]
         .into_iter()
         .find(|t| t.action() == a)
@@ -84,6 +89,7 @@ impl Transaction {
             Transaction::Iti18 => "ITI-18",
             Transaction::Iti43 => "ITI-43",
             Transaction::Iti57 => "ITI-57",
+            Transaction::Td02 => "TD0.2",
         }
     }
 
@@ -171,6 +177,8 @@ pub const CHECKS: &[CheckInfo] = &[
             "DMP-TX-014",
             "DMP-TX-016",
             "DMP-TX-017",
+            "DMP-TX-015",
+            "DMP-TX-018",
             "XDS-UUID-012",
             "XDS-UUID-013",
             "CDA-HDR-091",
@@ -181,6 +189,122 @@ pub const CHECKS: &[CheckInfo] = &[
         rules: &["DMP-ERR-010"],
     },
 ];
+
+/// The INS a TD0.2 asks about: `controlActProcess/queryByParameter/parameterList/patientIdentifier/value`
+/// (`@root` the INS OID, `@extension` the number), as written.
+pub fn td02_patient<'a>(payload: Node<'a, '_>) -> Option<(&'a str, &'a str)> {
+    let v = payload.descendants().find(|n| {
+        n.is_element()
+            && n.tag_name().name() == "value"
+            && n.parent_element()
+                .is_some_and(|p| p.tag_name().name() == "patientIdentifier")
+    })?;
+    Some((v.attribute("root")?, v.attribute("extension")?))
+}
+
+/// The patient number of an XDS patient id (CX `<id>^^^&<oid>&ISO^NH`): the key under which a TD0.2 and a
+/// later ITI-41 for the same patient meet.
+pub fn cx_number(cx: &str) -> &str {
+    cx.split('^').next().unwrap_or(cx)
+}
+
+/// DMP-TX-015 and DMP-TX-018 on a TD0.2 request (existence test, HL7v3 `PRPA_IN201307UV02`, DRIMbox
+/// `VerifyAuthorizationRequest`): the reason `TEST_EXST` in codeSystem `1.2.250.1.213.1.1.4.11`, the
+/// patient identified by an INS (its OID and number); received on the `patients` service.
+pub fn check_td02(w: &Wire<'_, '_>, sink: &mut Sink) {
+    let env = Envelope::of(w.envelope);
+    let Some(p) = env.payload else { return };
+    sink.check("DMP-TX-015");
+    if p.tag_name().name() != "PRPA_IN201307UV02" || p.tag_name().namespace() != Some(NS_HL7) {
+        let n = p.tag_name().name();
+        sink.violation(
+            "DMP-TX-015",
+            p,
+            msg!(
+                "Corps « {n} » : PRPA_IN201307UV02 (urn:hl7-org:v3) attendu pour le test d'existence TD0.2",
+                "Body \"{n}\": PRPA_IN201307UV02 (urn:hl7-org:v3) expected for the TD0.2 existence test"
+            ),
+        );
+        return;
+    }
+    let reason = p
+        .descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == "reasonCode");
+    let ok_reason = reason.is_some_and(|r| {
+        r.attribute("code") == Some("TEST_EXST")
+            && r.attribute("codeSystem") == Some("1.2.250.1.213.1.1.4.11")
+    });
+    if !ok_reason {
+        let got = reason
+            .map(|r| {
+                format!(
+                    "{}@{}",
+                    r.attribute("code").unwrap_or(""),
+                    r.attribute("codeSystem").unwrap_or("")
+                )
+            })
+            .unwrap_or_else(|| "absent".into());
+        sink.violation(
+            "DMP-TX-015",
+            reason.unwrap_or(p),
+            msg!(
+                "controlActProcess/reasonCode « {got} » : TEST_EXST du système 1.2.250.1.213.1.1.4.11 attendu",
+                "controlActProcess/reasonCode \"{got}\": TEST_EXST of code system 1.2.250.1.213.1.1.4.11 expected"
+            ),
+        );
+    }
+    match td02_patient(p) {
+        Some((root, ext))
+            if crate::formats::ins::InsClass::of(root).is_some() && !ext.trim().is_empty() => {}
+        Some((root, _)) => {
+            sink.violation(
+                "DMP-TX-015",
+                p,
+                msg!(
+                    "patientIdentifier/value : @root « {root} » n'est pas un OID d'INS (1.2.250.1.213.1.4.8 à .11) ou @extension vide",
+                    "patientIdentifier/value: @root \"{root}\" is not an INS OID (1.2.250.1.213.1.4.8 to .11) or @extension is empty"
+                ),
+            );
+        }
+        None => {
+            sink.violation(
+                "DMP-TX-015",
+                p,
+                msg!(
+                    "parameterList/patientIdentifier/value (@root, @extension : l'INS) absent",
+                    "parameterList/patientIdentifier/value (@root, @extension: the INS) missing"
+                ),
+            );
+        }
+    }
+    let path = &w.http.path;
+    sink.info(
+        "DMP-TX-018",
+        p,
+        msg!(
+            "TD0.2 reçu sur le service « patients » ({path}) ; registry (ITI-18, ITI-57), repository (ITI-41, ITI-43)",
+            "TD0.2 received on the \"patients\" service ({path}); registry (ITI-18, ITI-57), repository (ITI-41, ITI-43)"
+        ),
+    );
+}
+
+/// DMP-TX-015 on an ITI-41: the DUI tested the DMP's existence (TD0.2) for this patient before feeding it.
+pub fn check_existence_tested(w: &Wire<'_, '_>, sink: &mut Sink) {
+    if w.state.existence_tested {
+        sink.check("DMP-TX-015");
+        return;
+    }
+    let patient = w.state.patient_id.as_deref().unwrap_or("?");
+    let env = Envelope::of(w.envelope);
+    sink.violation(
+        "DMP-TX-015",
+        env.payload.unwrap_or(w.envelope),
+        msg!(
+            "Dépôt (ITI-41) pour le patient {patient} sans test d'existence du DMP (TD0.2) préalable dans cette session",
+            "Deposit (ITI-41) for patient {patient} without a prior DMP existence test (TD0.2) in this run"
+        ),
+    );
+}
 
 /// ebRS 3.0 registry namespace (`rs:RegistryResponse`, `rs:RegistryErrorList`).
 pub const NS_RS: &str = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0";
@@ -311,6 +435,8 @@ pub struct StateFacts {
     pub signature_trust: std::sync::Arc<xmldsig::Trust>,
     /// Reception time (certificate validity, SigningTime); `None`: the clock now.
     pub now: Option<UnixTime>,
+    /// An ITI-41's patient had a TD0.2 existence test earlier in the run (DMP-TX-015).
+    pub existence_tested: bool,
 }
 
 impl StateFacts {
@@ -586,15 +712,16 @@ pub fn check_soap(w: &Wire<'_, '_>, sink: &mut Sink) {
                 "DMP-SOAP-013",
                 env.action.unwrap_or(root),
                 {
-                    let (a41, a18, a43, a57) = (
+                    let (a41, a18, a43, a57, td02) = (
                         Transaction::Iti41.action(),
                         Transaction::Iti18.action(),
                         Transaction::Iti43.action(),
                         Transaction::Iti57.action(),
+                        Transaction::Td02.action(),
                     );
                     msg!(
-                        "wsa:Action « {a} » inconnue : ITI-41 {a41}, ITI-18 {a18}, ITI-43 {a43}, ITI-57 {a57}",
-                        "Unknown wsa:Action \"{a}\": ITI-41 {a41}, ITI-18 {a18}, ITI-43 {a43}, ITI-57 {a57}"
+                        "wsa:Action « {a} » inconnue : ITI-41 {a41}, ITI-18 {a18}, ITI-43 {a43}, ITI-57 {a57}, TD0.2 {td02}",
+                        "Unknown wsa:Action \"{a}\": ITI-41 {a41}, ITI-18 {a18}, ITI-43 {a43}, ITI-57 {a57}, TD0.2 {td02}"
                     )
                 },
             );
@@ -602,8 +729,8 @@ pub fn check_soap(w: &Wire<'_, '_>, sink: &mut Sink) {
                 "DMP-TX-012",
                 env.action.unwrap_or(root),
                 msg!(
-                    "Transaction « {a} » non utilisée par le DMP (seules ITI-41, ITI-18, ITI-43, ITI-57 le sont ; pas de RMD ITI-62/86)",
-                    "Transaction \"{a}\" not used by the DMP (only ITI-41, ITI-18, ITI-43, ITI-57; no RMD ITI-62/86)"
+                    "Transaction « {a} » non utilisée par le DMP (seules ITI-41, ITI-18, ITI-43, ITI-57 et TD0.2 le sont ; pas de RMD ITI-62/86)",
+                    "Transaction \"{a}\" not used by the DMP (only ITI-41, ITI-18, ITI-43, ITI-57 and TD0.2; no RMD ITI-62/86)"
                 ),
             );
         }
@@ -630,6 +757,7 @@ pub fn check_soap(w: &Wire<'_, '_>, sink: &mut Sink) {
         let served_by = |x: Transaction| match x {
             Transaction::Iti41 | Transaction::Iti43 => "repository",
             Transaction::Iti18 | Transaction::Iti57 => "registry",
+            Transaction::Td02 => "patients",
         };
         if served_by(t) != served_by(e) {
             sink.violation("DMP-TX-010", env.action.unwrap_or(root), {

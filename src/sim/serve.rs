@@ -56,6 +56,7 @@ pub fn endpoints_json(dmp: &dmp::Running, pki: &Pki) -> serde_json::Value {
             "iti18": dmp.url(Transaction::Iti18),
             "iti43": dmp.url(Transaction::Iti43),
             "iti57": dmp.url(Transaction::Iti57),
+            "td02": dmp.url(Transaction::Td02),
         },
         "pki": {
             "ca_cert": pki.ca_cert,

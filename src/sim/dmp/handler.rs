@@ -53,6 +53,8 @@ pub struct Handler {
     pub findings: FindingsLog,
     seen_message_ids: Mutex<HashSet<String>>,
     seen_assertion_ids: Mutex<HashSet<String>>,
+    /// Patients (INS number) whose DMP existence was tested by a TD0.2 (DMP-TX-015).
+    existence_tested: Mutex<HashSet<String>>,
     /// The state directory's exclusive lock, held as long as the handler lives.
     _lock: std::fs::File,
 }
@@ -125,6 +127,7 @@ fn endpoint_name(tx: Option<Transaction>) -> &'static str {
         Some(Transaction::Iti18) => "dmp/iti18",
         Some(Transaction::Iti43) => "dmp/iti43",
         Some(Transaction::Iti57) => "dmp/iti57",
+        Some(Transaction::Td02) => "dmp/td02",
         None => "dmp/unknown",
     }
 }
@@ -170,6 +173,7 @@ impl Handler {
             findings,
             seen_message_ids: Mutex::new(HashSet::new()),
             seen_assertion_ids: Mutex::new(HashSet::new()),
+            existence_tested: Mutex::new(HashSet::new()),
             _lock: lock,
         };
         h.replay()?;
@@ -225,6 +229,20 @@ impl Handler {
                 &mut messages,
                 &mut assertions,
             );
+            // A TD0.2 that got its answer (not a refusal nor an injected fault) counts for DMP-TX-015.
+            let tested = e.endpoint == "dmp/td02"
+                && responses
+                    .get(e.exchange.as_str())
+                    .and_then(|r| self.evidence.get(r).ok())
+                    .is_some_and(|r| contains(&r, b"<typeCode code=\"AA\"/>"));
+            if tested {
+                if let Some(ext) = self.td02_patient_of(&capture) {
+                    self.existence_tested
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(ext);
+                }
+            }
         }
         Ok(())
     }
@@ -244,6 +262,7 @@ impl Handler {
             endpoint: match req.path.as_str() {
                 p if p == super::REPOSITORY_PATH => Some(Transaction::Iti41),
                 p if p == super::REGISTRY_PATH => Some(Transaction::Iti18),
+                p if p == super::PATIENTS_PATH => Some(Transaction::Td02),
                 _ => None,
             },
         };
@@ -280,6 +299,11 @@ impl Handler {
         };
         cdmp::check_soap(&w, &mut sink);
         cdmp::check_vihf(&w, &mut sink);
+        match tx {
+            Some(Transaction::Td02) => cdmp::check_td02(&w, &mut sink),
+            Some(Transaction::Iti41) => cdmp::check_existence_tested(&w, &mut sink),
+            _ => {}
+        }
 
         // Transaction-specific checks that need the registry (read-only here).
         let mut results: Vec<ArtifactResult> = Vec::new();
@@ -630,6 +654,16 @@ impl Handler {
                 }
                 wire::registry_response(Transaction::Iti57, relates, &errors)
             }
+            Some(Transaction::Td02) => {
+                let patient = cdmp::td02_patient(payload);
+                if let Some((_, ext)) = patient {
+                    self.existence_tested
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(ext.to_string());
+                }
+                super::cmd::td02::respond(patient, relates)
+            }
             None => unknown::respond(env.action_value()),
         }
     }
@@ -784,6 +818,15 @@ impl Handler {
             }
             _ => {}
         }
+        if tx == Some(Transaction::Iti41) {
+            if let Some(p) = &s.patient_id {
+                s.existence_tested = self
+                    .existence_tested
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(cdmp::cx_number(p));
+            }
+        }
         s
     }
 
@@ -875,6 +918,16 @@ impl Handler {
     /// Reads a recorded request back: its ids go to the seen sets; when `reg` is given (an ITI-41 or
     /// ITI-57 acknowledged with `Success`), its effect is re-applied to the registry. A deposit recorded
     /// before documents were stored on their own gets its document objects now.
+    /// The INS number a recorded TD0.2 asked about.
+    fn td02_patient_of(&self, capture: &Bytes) -> Option<String> {
+        let limits = &self.config.limits;
+        let split = wire::split(capture, limits).ok()?;
+        let text = xml::decode(split.root, limits).ok()?;
+        let doc = xml::parse(&text, limits).ok()?;
+        let env = Envelope::of(doc.root_element());
+        cdmp::td02_patient(env.payload?).map(|(_, ext)| ext.to_string())
+    }
+
     fn apply_recorded(
         &self,
         capture: &Bytes,

@@ -46,12 +46,15 @@ pub use server::{start, Running, StartError};
 pub const REPOSITORY_PATH: &str = "/dmp/repository";
 /// Path of the registry service (ITI-18, ITI-57).
 pub const REGISTRY_PATH: &str = "/dmp/registry";
+/// Path of the patients service (TD0.2, the DMP existence test; DMP-TX-018).
+pub const PATIENTS_PATH: &str = "/dmp/patients";
 
 /// The path serving a transaction.
 pub fn path_of(tx: Transaction) -> &'static str {
     match tx {
         Transaction::Iti41 | Transaction::Iti43 => REPOSITORY_PATH,
         Transaction::Iti18 | Transaction::Iti57 => REGISTRY_PATH,
+        Transaction::Td02 => PATIENTS_PATH,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod iti18;
 pub mod iti41;
 pub mod iti43;
 pub mod iti57;
+pub mod td02;
 pub mod unknown;
 
 use roxmltree::Node;
