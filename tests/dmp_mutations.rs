@@ -227,8 +227,26 @@ fn hostile_peers_do_not_stop_the_server() {
     let mut c = crate::dmp::Client::connect(addr, cfg.clone()).expect("tls");
     let _ = c.raw(b"POST /dmp/repository HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/soap+xml\r\nContent-Length: 1000\r\n\r\n<soap:Envelope");
     drop(c);
-    // The server still serves.
+    // An unknown service path: 404, and what was sent is recorded with a DMP-TX-010 failure.
+    let mut c = crate::dmp::Client::connect(addr, cfg.clone()).expect("tls");
+    let r = c
+        .post("/dmp/nowhere", MTOM_CT, b"<lost?/>")
+        .expect("answer");
+    assert_eq!(r.status, 404, "{}", r.text());
+    // The server still serves: a TD0.2 on the patients service, then a deposit.
     let mut c = crate::dmp::Client::connect(addr, cfg).expect("tls");
+    let r = c
+        .post(
+            dmp::PATIENTS_PATH,
+            "application/soap+xml; charset=utf-8",
+            &crate::dmp::td02("TEST_EXST"),
+        )
+        .expect("td02");
+    assert!(
+        r.status == 200 && r.text().contains("PRPA_IN201308UV02"),
+        "{}",
+        r.text()
+    );
     let r = c
         .post(dmp::REPOSITORY_PATH, MTOM_CT, &fresh(&fixture()))
         .expect("deposit");
@@ -239,7 +257,17 @@ fn hostile_peers_do_not_stop_the_server() {
         r.text()
     );
     let findings = sim.findings();
-    let _ = sim.stop();
+    let state = sim.state.clone();
+    let _dir = sim.stop();
+    // The refused request's bytes are in the evidence store.
+    let store = dui_conform::evidence::EvidenceStore::open(&state).expect("store");
+    let kept = store.entries().expect("manifest").iter().any(|e| {
+        e.endpoint == "dmp/http"
+            && store
+                .get(&e.sha256)
+                .is_ok_and(|b| b.windows(8).any(|w| w == b"<lost?/>"))
+    });
+    assert!(kept, "the 404 request was not recorded");
     let refused = findings
         .lines()
         .filter(|l| {
@@ -248,4 +276,10 @@ fn hostile_peers_do_not_stop_the_server() {
         .count();
     // Plaintext, truncated ClientHello, closed at once: three refused TLS connections, each recorded.
     assert_eq!(refused, 3, "{findings}");
+    assert!(
+        findings
+            .lines()
+            .any(|l| l.contains("\"requirement\":\"DMP-TX-010\"") && l.contains("/dmp/nowhere")),
+        "{findings}"
+    );
 }

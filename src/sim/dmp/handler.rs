@@ -890,6 +890,43 @@ impl Handler {
         Outcome::Respond(r, None)
     }
 
+    /// A request the HTTP layer turns away before any SOAP processing (not POST, an unknown service path,
+    /// a body over the limit or not received in time): recorded with what was received (head, and the
+    /// body when it was read) and a failure of `rule`, so that nothing received is lost; the answer is
+    /// the HTTP status the caller gives.
+    pub fn http_refused(
+        &self,
+        req: &HttpRequest,
+        peer: &Peer,
+        rule: &'static str,
+        fr: &str,
+        en: &str,
+    ) {
+        let capture = req.capture();
+        let sha = evidence::sha256_hex(&capture);
+        let exchange = evidence::new_exchange_id();
+        let f = Finding {
+            requirement: rule.into(),
+            level: crate::model::Level::Must,
+            verdict: Verdict::Fail,
+            message: crate::model::Msg::new(fr.to_string(), en.to_string()),
+            location: Default::default(),
+            snippet: None,
+            personal: Vec::new(),
+            kit: None,
+        };
+        let all = [f];
+        let _ = self.evidence.store(
+            &exchange,
+            "dmp/http",
+            Direction::Request,
+            peer.subject.as_deref(),
+            &capture,
+            refs(&all),
+        );
+        let _ = self.findings.append("dmp/http", &sha, &all);
+    }
+
     /// A TLS handshake was refused (no client certificate, untrusted certificate, old TLS version):
     /// DMP-SOAP-011 fails, logged with an empty artifact hash (no bytes were received).
     pub fn tls_refused(&self, peer: &str, why: &str) {
@@ -915,9 +952,6 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 impl Handler {
-    /// Reads a recorded request back: its ids go to the seen sets; when `reg` is given (an ITI-41 or
-    /// ITI-57 acknowledged with `Success`), its effect is re-applied to the registry. A deposit recorded
-    /// before documents were stored on their own gets its document objects now.
     /// The INS number a recorded TD0.2 asked about.
     fn td02_patient_of(&self, capture: &Bytes) -> Option<String> {
         let limits = &self.config.limits;
@@ -928,6 +962,9 @@ impl Handler {
         cdmp::td02_patient(env.payload?).map(|(_, ext)| ext.to_string())
     }
 
+    /// Reads a recorded request back: its ids go to the seen sets; when `reg` is given (an ITI-41 or
+    /// ITI-57 acknowledged with `Success`), its effect is re-applied to the registry. A deposit recorded
+    /// before documents were stored on their own gets its document objects now.
     fn apply_recorded(
         &self,
         capture: &Bytes,

@@ -254,52 +254,105 @@ async fn one(
     net: super::NetLimits,
     req: Request<Incoming>,
 ) -> Result<HttpResponse<Full<Bytes>>, Dropped> {
-    if req.method() != hyper::Method::POST {
-        return Ok(plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "POST SOAP 1.2 requests to /dmp/repository or /dmp/registry\n",
-        ));
-    }
+    let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    if path != super::REPOSITORY_PATH && path != super::REGISTRY_PATH {
-        return Ok(plain(
-            StatusCode::NOT_FOUND,
-            "unknown service: /dmp/repository (ITI-41, ITI-43) or /dmp/registry (ITI-18, ITI-57)\n",
-        ));
-    }
     let content_type = req
         .headers()
         .get(hyper::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // What the HTTP layer refuses is recorded too (nothing received is lost), then answered per HTTP.
+    let refuse = |status: StatusCode, body: Bytes, rule: &'static str, fr: String, en: String| {
+        let http = HttpRequest {
+            method: method.clone(),
+            path: path.clone(),
+            content_type: content_type.clone(),
+            body,
+        };
+        let (h, p) = (handler.clone(), peer.clone());
+        async move {
+            let text = format!("{en}\n");
+            let _ = tokio::task::spawn_blocking(move || h.http_refused(&http, &p, rule, &fr, &en))
+                .await;
+            Ok(plain(status, &text))
+        }
+    };
+    let known = [
+        super::REPOSITORY_PATH,
+        super::REGISTRY_PATH,
+        super::PATIENTS_PATH,
+    ]
+    .contains(&path.as_str());
+    if method != "POST" || !known {
+        // Read what the peer sent (bounded) so that it is recorded with the refusal.
+        let body = Limited::new(req.into_body(), net.max_body_bytes);
+        let body = match tokio::time::timeout(net.body_timeout, body.collect()).await {
+            Ok(Ok(b)) => b.to_bytes(),
+            _ => Bytes::new(),
+        };
+        return if method != "POST" {
+            refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                body,
+                "DMP-SOAP-010",
+                format!("Méthode HTTP {method} : le DMP attend des requêtes SOAP 1.2 en POST sur /dmp/repository, /dmp/registry ou /dmp/patients"),
+                format!("HTTP method {method}: the DMP expects SOAP 1.2 requests POSTed to /dmp/repository, /dmp/registry or /dmp/patients"),
+            )
+            .await
+        } else {
+            refuse(
+                StatusCode::NOT_FOUND,
+                body,
+                "DMP-TX-010",
+                format!("Service inconnu {path} : /dmp/repository (ITI-41, ITI-43), /dmp/registry (ITI-18, ITI-57) ou /dmp/patients (TD0.2)"),
+                format!("Unknown service {path}: /dmp/repository (ITI-41, ITI-43), /dmp/registry (ITI-18, ITI-57) or /dmp/patients (TD0.2)"),
+            )
+            .await
+        };
+    }
     // A declared length beyond the limit is refused before reading anything.
     let declared = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|l| l > net.max_body_bytes as u64) {
-        return Ok(plain(
+    let limit = net.max_body_bytes;
+    if declared.is_some_and(|l| l > limit as u64) {
+        let l = declared.unwrap_or(0);
+        return refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "request body larger than the simulator's limit\n",
-        ));
+            Bytes::new(),
+            "DMP-SOAP-010",
+            format!("Corps annoncé de {l} octets, au-delà de la limite du simulateur ({limit} octets) : non lu"),
+            format!("Announced body of {l} bytes, over the simulator's limit ({limit} bytes): not read"),
+        )
+        .await;
     }
     let body = Limited::new(req.into_body(), net.max_body_bytes);
     let body = match tokio::time::timeout(net.body_timeout, body.collect()).await {
         Err(_) => {
-            return Ok(plain(
+            let t = net.body_timeout.as_secs();
+            return refuse(
                 StatusCode::REQUEST_TIMEOUT,
-                "request body not received in time\n",
-            ))
+                Bytes::new(),
+                "DMP-SOAP-010",
+                format!("Corps de requête non reçu en {t} s (en-tête enregistré seul)"),
+                format!("Request body not received within {t} s (head recorded alone)"),
+            )
+            .await;
         }
         Ok(Err(e))
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return Ok(plain(
+            return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "request body larger than the simulator's limit\n",
-            ));
+                Bytes::new(),
+                "DMP-SOAP-010",
+                format!("Corps de requête au-delà de la limite du simulateur ({limit} octets, en-tête enregistré seul)"),
+                format!("Request body over the simulator's limit ({limit} bytes, head recorded alone)"),
+            )
+            .await;
         }
         Ok(Err(_)) => return Err(Dropped("body read error")),
         Ok(Ok(b)) => b.to_bytes(),
