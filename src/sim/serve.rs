@@ -2,7 +2,7 @@
 //! `<state>/pki/` (created once), the endpoints file written once everything listens, and a clean stop.
 //!
 //! The endpoints file (ARCHITECTURE.md contract):
-//! `{"dmp":{"iti41","iti18","iti43","iti57"}, "pki":{"ca_cert","client_cert","client_key"}}`; the keys of
+//! `{"dmp":{"iti41","iti18","iti43","iti57","td02"}, "pki":{"ca_cert","client_cert","client_key"}}`; the keys of
 //! the simulators that do not exist yet (`smtp`, `imap`, `fhir`, `mailboxes`) are absent.
 
 use std::future::Future;
