@@ -159,6 +159,7 @@ pub enum ReqFormat {
 
 /// Parses the arguments, runs the command, returns the exit code.
 pub fn run() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -181,13 +182,17 @@ pub fn run() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    match dispatch(cli) {
+    let code = match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("dui-conform: {e:#}");
             ExitCode::from(2)
         }
+    };
+    if crate::schematron::timing::enabled() {
+        eprint!("{}", crate::schematron::timing::table(started));
     }
+    code
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use super::eval::{location, DocRun};
 use super::load::{load_schema, LineIndex};
 use super::model::Schema;
+use super::timing::{self, Phase};
 use super::xpath::{file_uri, xml_literals, Engine, SchemaCtx};
 use super::{cache, KitError, KitOutcome, NotEvaluated};
 use crate::limits::Limits;
@@ -262,10 +263,15 @@ impl Kit {
                     .to_string_lossy()
                     .as_bytes(),
             );
-            h.update(std::fs::read(f).map_err(|e| KitError::Io {
+            let t = timing::start();
+            let bytes = std::fs::read(f).map_err(|e| KitError::Io {
                 path: f.display().to_string(),
                 source: e,
-            })?);
+            })?;
+            timing::end(Phase::HashRead, t, bytes.len() as u64);
+            let t = timing::start();
+            h.update(&bytes);
+            timing::end(Phase::Hash, t, bytes.len() as u64);
         }
         let hash = hex::encode(h.finalize());
 
@@ -299,6 +305,7 @@ impl Kit {
                     continue;
                 }
             };
+            let t = timing::start();
             let mut roots = Vec::new();
             for e in expressions(&schema) {
                 template_roots(e, &mut roots);
@@ -316,6 +323,7 @@ impl Kit {
                     .cloned()
                     .collect();
             }
+            timing::end(Phase::VoletTable, t, 0);
             volets.push(VoletEntry {
                 volet,
                 version,
@@ -331,6 +339,7 @@ impl Kit {
         // Value sets: every `'….xml'` literal, resolved against the schematron file run (the base URI of
         // the XSLT the skeleton generates: includes and abstract patterns are expanded into it).
         let kit_dir = sch_root.parent().unwrap_or(Path::new("."));
+        let t = timing::start();
         let mut preload = Vec::new();
         let mut seen = HashSet::new();
         for s in &schemas {
@@ -354,6 +363,11 @@ impl Kit {
                 }
             }
         }
+        timing::end(
+            Phase::ValueSetRead,
+            t,
+            preload.iter().map(|(_, x)| x.len() as u64).sum(),
+        );
         let kit = Kit {
             dir: dir.to_path_buf(),
             hash,
@@ -363,12 +377,19 @@ impl Kit {
             schemas,
             preload: Arc::new(preload),
         };
-        // Compile Structuration minimale now: load errors show at load time, and the first document
-        // does not pay for it.
-        if let Ok(engine) = kit.engine() {
+        // Nothing is compiled here: xee's programs live per thread, and a command-line run checks its
+        // documents on worker threads, so compiling on the loading thread was wasted work (a third of a
+        // cold run, docs/kit-speed.md). Compilation is lazy, per thread; `warm_up` compiles ahead.
+        Ok(kit)
+    }
+
+    /// Compiles Structuration minimale (the schematron every document gets) on this thread, so that
+    /// the first document checked on it does not pay for it: for a long-lived thread.
+    pub fn warm_up(&self) {
+        if let Ok(engine) = self.engine() {
             let mut e = engine.borrow_mut();
-            let s = &kit.schemas[0];
-            let ctx = kit.ctx(0);
+            let s = &self.schemas[0];
+            let ctx = self.ctx(0);
             for l in s.globals() {
                 let _ = e.compile(&ctx, &l.value);
             }
@@ -384,7 +405,6 @@ impl Kit {
                 }
             }
         }
-        Ok(kit)
     }
 
     fn engine(&self) -> Result<std::rc::Rc<std::cell::RefCell<Engine>>, String> {
@@ -460,6 +480,7 @@ impl Kit {
     /// `keep` accepts: e.g. Structuration minimale alone.
     pub fn check_only(&self, cda_bytes: &[u8], keep: impl Fn(&str) -> bool) -> KitOutcome {
         let mut out = KitOutcome::default();
+        let t_parse = timing::start();
         let limits = Limits::default();
         let text = match crate::formats::xml::decode(cda_bytes, &limits) {
             Ok(t) => t,
@@ -475,6 +496,7 @@ impl Kit {
                 return out;
             }
         };
+        timing::end(Phase::DocParse, t_parse, 0);
         let root_el = rox.root_element();
         let tids: Vec<(String, Option<String>)> = root_el
             .children()
@@ -504,6 +526,7 @@ impl Kit {
             }
         };
         let mut e = engine.borrow_mut();
+        let t_add = timing::start();
         let root = match e.add_document(&text.text) {
             Ok(r) => r,
             Err(err) => {
@@ -515,6 +538,10 @@ impl Kit {
                 return out;
             }
         };
+        timing::end(Phase::DocParse, t_add, cda_bytes.len() as u64);
+        let t_eval = timing::start();
+        // Compilation happens lazily inside the evaluation: counted apart from it.
+        let compiled_before = timing::total(Phase::Compile);
         let mut fired = Vec::new();
         {
             let mut run = DocRun::new(&mut e, root);
@@ -546,6 +573,10 @@ impl Kit {
                 a.column = Some(col);
             }
             out.asserts.push(a);
+        }
+        if let Some(t) = t_eval {
+            let compiling = timing::total(Phase::Compile).saturating_sub(compiled_before);
+            timing::add(Phase::Evaluate, t.elapsed().saturating_sub(compiling), 0);
         }
         out
     }

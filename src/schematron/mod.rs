@@ -24,6 +24,7 @@ pub mod kit;
 pub mod load;
 pub mod model;
 pub mod native;
+pub mod timing;
 pub mod xpath;
 #[cfg(feature = "xsd")]
 pub mod xsd;
@@ -133,7 +134,10 @@ pub fn is_error_role(role: Option<&str>) -> bool {
 #[cfg(feature = "xsd")]
 pub fn xsd_findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
     let short = kit.short_version();
-    match xsd::validate_xsd(bytes, &kit.dir.join(xsd::KIT_XSD)) {
+    let t = timing::start();
+    let r = xsd::validate_xsd(bytes, &kit.dir.join(xsd::KIT_XSD));
+    timing::end(timing::Phase::Xsd, t, bytes.len() as u64);
+    match r {
         Ok(errors) => errors
             .into_iter()
             .map(|e| {

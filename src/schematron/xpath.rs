@@ -442,6 +442,7 @@ impl Engine {
     }
 
     fn rebuild(&mut self) -> Result<(), String> {
+        let t = super::timing::start();
         let mut docs = Documents::new();
         self.doc_env.clear();
         for (uri, xml) in &self.preload {
@@ -460,6 +461,11 @@ impl Engine {
         self.documents = docs;
         self.added = 0;
         self.names.resolve_all(self.documents.xot());
+        super::timing::end(
+            super::timing::Phase::ValueSetParse,
+            t,
+            self.preload.iter().map(|(_, x)| x.len() as u64).sum(),
+        );
         Ok(())
     }
 
@@ -513,7 +519,9 @@ impl Engine {
         if let Some(r) = self.index.get(&key) {
             return r.clone();
         }
+        let t = super::timing::start();
         let r = self.compile_uncached(s, expr);
+        super::timing::end(super::timing::Phase::Compile, t, 0);
         self.index.insert(key, r.clone());
         r
     }
