@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::disk::{self, CacheState, CacheStatus, KitCache};
 use super::eval::{location, DocRun};
 use super::load::{load_schema, LineIndex};
 use super::model::Schema;
@@ -49,7 +50,7 @@ const GENERIC_ROOT: &str = "1.2.250.1.213.1.1.1.1";
 const MISSING_DOCUMENT: &str = "<dui-conform-missing-value-set/>";
 
 /// One row of the templateId → volet table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VoletEntry {
     /// Volet (`BIO-CR-BIO`).
     pub volet: String,
@@ -80,6 +81,8 @@ pub struct Kit {
     pub volets: Vec<VoletEntry>,
     /// Kit defects found at load time (missing includes and value sets), each once.
     pub defects: Vec<String>,
+    /// Where the parsed kit came from: the disk cache, or the folder (and whether it was cached).
+    pub cache: CacheStatus,
     schemas: Vec<Schema>,
     preload: Arc<Vec<(String, String)>>,
 }
@@ -97,6 +100,36 @@ fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
+}
+
+impl VoletEntry {
+    /// Index of the volet's schema in the kit.
+    pub(crate) fn schema_index(&self) -> usize {
+        self.schema
+    }
+}
+
+/// SHA-256 of the kit's files: each one's path relative to the kit folder, then its bytes.
+fn content_hash(dir: &Path, files: &[PathBuf]) -> Result<String, KitError> {
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(
+            f.strip_prefix(dir)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        let t = timing::start();
+        let bytes = std::fs::read(f).map_err(|e| KitError::Io {
+            path: f.display().to_string(),
+            source: e,
+        })?;
+        timing::end(Phase::HashRead, t, bytes.len() as u64);
+        let t = timing::start();
+        h.update(&bytes);
+        timing::end(Phase::Hash, t, bytes.len() as u64);
+    }
+    Ok(hex::encode(h.finalize()))
 }
 
 /// `CI-SIS_<VOLET>_<VERSION>.sch` → (volet, version).
@@ -240,9 +273,16 @@ fn artdecor_substitute(jdv_dir: &Path, oid: &str) -> Option<(String, String)> {
 
 impl Kit {
     /// Loads a kit folder (the folder holding `schematrons/` and `jeuxDeValeurs/`, or `schematrons/`
-    /// itself): parses and expands every schematron, reads the value sets they name, builds the volet
-    /// table, and compiles the expressions of Structuration minimale on this thread.
+    /// itself), through the disk cache the environment names ([`KitCache::from_env`]).
     pub fn load(dir: &Path) -> Result<Kit, KitError> {
+        Kit::load_with(dir, &KitCache::from_env())
+    }
+
+    /// Loads a kit folder: its content hash first; then, if `cache` has an entry for that content and
+    /// folder, the parsed kit from there ([`super::disk`]); otherwise every schematron parsed and
+    /// expanded, the value sets they name read, the volet table built, and the cache entry written.
+    /// A cache entry that cannot be used is said once on stderr and replaced: never an error.
+    pub fn load_with(dir: &Path, cache: &KitCache) -> Result<Kit, KitError> {
         let sch_root = if dir.join("schematrons").is_dir() {
             dir.join("schematrons")
         } else {
@@ -251,30 +291,119 @@ impl Kit {
         if !sch_root.join(STRUCT_MIN).is_file() {
             return Err(KitError::NotAKit(dir.display().to_string()));
         }
-        // Content hash: every file under schematrons/ and jeuxDeValeurs/.
+        // Content hash: every file under schematrons/ and jeuxDeValeurs/; with a cache, taken from the
+        // stat fingerprint of those files when it is recorded and not racy (disk.rs).
         let mut files = Vec::new();
         walk_files(&sch_root, &mut files);
         walk_files(&dir.join("jeuxDeValeurs"), &mut files);
-        let mut h = Sha256::new();
-        for f in &files {
-            h.update(
-                f.strip_prefix(dir)
-                    .unwrap_or(f)
-                    .to_string_lossy()
-                    .as_bytes(),
-            );
-            let t = timing::start();
-            let bytes = std::fs::read(f).map_err(|e| KitError::Io {
-                path: f.display().to_string(),
-                source: e,
-            })?;
-            timing::end(Phase::HashRead, t, bytes.len() as u64);
-            let t = timing::start();
-            h.update(&bytes);
-            timing::end(Phase::Hash, t, bytes.len() as u64);
-        }
-        let hash = hex::encode(h.finalize());
+        let (hash, hash_from_fingerprint) = match cache {
+            KitCache::At(cache_dir) => {
+                let started = disk::now_ns();
+                let t = timing::start();
+                let fp = disk::fingerprint(dir, &files);
+                let known = fp.as_ref().and_then(|(fp, newest)| {
+                    disk::hash_from_fingerprint(cache_dir, dir, fp, *newest)
+                });
+                timing::end(Phase::Fingerprint, t, 0);
+                match known {
+                    Some(h) => (h, true),
+                    None => {
+                        let h = content_hash(dir, &files)?;
+                        if let Some((fp, newest)) = fp {
+                            disk::record_fingerprint(cache_dir, dir, &fp, newest, started, &h);
+                        }
+                        (h, false)
+                    }
+                }
+            }
+            KitCache::Off => (content_hash(dir, &files)?, false),
+        };
+        let kit_dir = sch_root.parent().unwrap_or(Path::new("."));
+        // The README is not part of the content hash: its commit is read each time, not cached.
+        let commit = readme_commit(dir).or_else(|| readme_commit(kit_dir));
 
+        let mut status = CacheStatus {
+            path: None,
+            state: CacheState::Off,
+            hash_from_fingerprint,
+        };
+        if let KitCache::At(cache_dir) = cache {
+            let path = disk::entry_path(cache_dir, &hash, dir);
+            status.state = match disk::read(&path, &hash, dir) {
+                Ok(Some(p)) => {
+                    return Ok(Kit {
+                        dir: dir.to_path_buf(),
+                        hash,
+                        commit,
+                        volets: p.volets,
+                        defects: p.defects,
+                        schemas: p.schemas,
+                        preload: Arc::new(p.preload),
+                        cache: CacheStatus {
+                            path: Some(path),
+                            state: CacheState::Hit,
+                            hash_from_fingerprint,
+                        },
+                    });
+                }
+                Ok(None) => CacheState::Written,
+                Err(e) => {
+                    eprintln!(
+                        "dui-conform: kit cache {} ignored ({e}); the kit is read from {}",
+                        path.display(),
+                        dir.display()
+                    );
+                    CacheState::Replaced(e.to_string())
+                }
+            };
+            status.path = Some(path);
+        }
+        let (volets, defects, schemas, preload) = Kit::parse(&sch_root)?;
+        if let Some(path) = &status.path {
+            let written = disk::write(
+                path,
+                &disk::PayloadRef {
+                    dir: &disk::dir_key(dir),
+                    hash: &hash,
+                    volets: &volets,
+                    defects: &defects,
+                    schemas: &schemas,
+                    preload: &preload,
+                },
+            );
+            if let Err(e) = written {
+                status.state = CacheState::NotWritten(e);
+            }
+        }
+        // Nothing is compiled here: xee's programs live per thread, and a command-line run checks its
+        // documents on worker threads, so compiling on the loading thread was wasted work (a third of a
+        // cold run, docs/kit-speed.md). Compilation is lazy, per thread; `warm_up` compiles ahead.
+        Ok(Kit {
+            dir: dir.to_path_buf(),
+            hash,
+            commit,
+            volets,
+            defects,
+            schemas,
+            preload: Arc::new(preload),
+            cache: status,
+        })
+    }
+
+    /// The plain data of a kit read from its folder: volet table, defects, schemas, value sets.
+    #[allow(clippy::type_complexity)]
+    fn parse(
+        sch_root: &Path,
+    ) -> Result<
+        (
+            Vec<VoletEntry>,
+            Vec<String>,
+            Vec<Schema>,
+            Vec<(String, String)>,
+        ),
+        KitError,
+    > {
+        let sch_root = sch_root.to_path_buf();
         let mut schemas = vec![load_schema(&sch_root, &sch_root.join(STRUCT_MIN))?];
         for p in PROFILES {
             let path = sch_root.join(p);
@@ -368,19 +497,7 @@ impl Kit {
             t,
             preload.iter().map(|(_, x)| x.len() as u64).sum(),
         );
-        let kit = Kit {
-            dir: dir.to_path_buf(),
-            hash,
-            commit: readme_commit(dir).or_else(|| readme_commit(kit_dir)),
-            volets,
-            defects,
-            schemas,
-            preload: Arc::new(preload),
-        };
-        // Nothing is compiled here: xee's programs live per thread, and a command-line run checks its
-        // documents on worker threads, so compiling on the loading thread was wasted work (a third of a
-        // cold run, docs/kit-speed.md). Compilation is lazy, per thread; `warm_up` compiles ahead.
-        Ok(kit)
+        Ok((volets, defects, schemas, preload))
     }
 
     /// Compiles Structuration minimale (the schematron every document gets) on this thread, so that

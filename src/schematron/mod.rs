@@ -10,6 +10,8 @@
 //! - [`eval`]: rule contexts with shared prefixes, first-matching-rule per pattern, asserts and messages;
 //! - [`kit`]: the kit folder: volet table, the ANS procedure, kit defects;
 //! - [`cache`]: the per-thread compiled engine, keyed by the kit's content hash;
+//! - [`disk`]: the cross-process cache of the parsed kit (one file per kit content and folder);
+//! - [`timing`]: phase timings (`DUI_CONFORM_TIMING=1`);
 //! - [`xsd`]: XSD validation against the kit's `CDA_extended.xsd` (libxml2, as xmllint).
 //!
 //! ```no_run
@@ -19,6 +21,7 @@
 //! ```
 
 pub mod cache;
+pub mod disk;
 pub mod eval;
 pub mod kit;
 pub mod load;
@@ -29,6 +32,7 @@ pub mod xpath;
 #[cfg(feature = "xsd")]
 pub mod xsd;
 
+pub use disk::{CacheState, CacheStatus, KitCache};
 pub use kit::{Kit, VoletEntry};
 pub use model::AssertKind;
 
