@@ -177,6 +177,8 @@ pub struct PayloadRef<'a> {
     pub schemas: &'a [Schema],
     /// Value sets: `file:` URI, XML text.
     pub preload: &'a [(String, String)],
+    /// Per schema, the value sets (indexes into `preload`) it reads.
+    pub value_sets: &'a [Vec<usize>],
 }
 
 /// What is read back: the same fields, owned.
@@ -194,6 +196,8 @@ pub struct Payload {
     pub schemas: Vec<Schema>,
     /// Value sets: `file:` URI, XML text.
     pub preload: Vec<(String, String)>,
+    /// Per schema, the value sets (indexes into `preload`) it reads.
+    pub value_sets: Vec<Vec<usize>>,
 }
 
 /// The folder as the cache names it (lossy for a non-UTF-8 path: such a folder only gets its own key).
@@ -327,6 +331,13 @@ fn check(p: &Payload, hash: &str, dir: &Path) -> Result<(), CacheError> {
                 "Structuration minimale is not the first schema".into(),
             ))
         }
+    }
+    if p.value_sets.len() != p.schemas.len()
+        || p.value_sets.iter().flatten().any(|&i| i >= p.preload.len())
+    {
+        return Err(CacheError::Stale(
+            "value-set indexes do not match the schemas".into(),
+        ));
     }
     if p.volets.iter().any(|v| v.schema_index() >= p.schemas.len()) {
         return Err(CacheError::Stale("a volet names no schema".into()));
@@ -549,6 +560,7 @@ mod tests {
             defects: &["d".to_string()],
             schemas: &[],
             preload: &[("file:///a.xml".into(), "<a/>".into())],
+            value_sets: &[],
         })
         .unwrap()
     }

@@ -17,7 +17,7 @@
 //! the schematron file run — the base URI of the XSLT the ISO skeleton generates from it, includes and
 //! abstract patterns expanded — and preloaded. The kit's missing files are handled as its README says.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -85,6 +85,18 @@ pub struct Kit {
     pub cache: CacheStatus,
     schemas: Vec<Schema>,
     preload: Arc<Vec<(String, String)>>,
+    /// Per schema, the value sets (indexes into `preload`) its literals name: loaded into xee's store
+    /// only when a document runs that schema.
+    value_sets: Vec<Vec<usize>>,
+}
+
+/// What [`Kit::parse`] reads from a kit folder.
+struct Parsed {
+    volets: Vec<VoletEntry>,
+    defects: Vec<String>,
+    schemas: Vec<Schema>,
+    preload: Vec<(String, String)>,
+    value_sets: Vec<Vec<usize>>,
 }
 
 fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -339,6 +351,7 @@ impl Kit {
                         defects: p.defects,
                         schemas: p.schemas,
                         preload: Arc::new(p.preload),
+                        value_sets: p.value_sets,
                         cache: CacheStatus {
                             path: Some(path),
                             state: CacheState::Hit,
@@ -358,7 +371,13 @@ impl Kit {
             };
             status.path = Some(path);
         }
-        let (volets, defects, schemas, preload) = Kit::parse(&sch_root)?;
+        let Parsed {
+            volets,
+            defects,
+            schemas,
+            preload,
+            value_sets,
+        } = Kit::parse(&sch_root)?;
         if let Some(path) = &status.path {
             let written = disk::write(
                 path,
@@ -369,6 +388,7 @@ impl Kit {
                     defects: &defects,
                     schemas: &schemas,
                     preload: &preload,
+                    value_sets: &value_sets,
                 },
             );
             if let Err(e) = written {
@@ -386,23 +406,13 @@ impl Kit {
             defects,
             schemas,
             preload: Arc::new(preload),
+            value_sets,
             cache: status,
         })
     }
 
-    /// The plain data of a kit read from its folder: volet table, defects, schemas, value sets.
-    #[allow(clippy::type_complexity)]
-    fn parse(
-        sch_root: &Path,
-    ) -> Result<
-        (
-            Vec<VoletEntry>,
-            Vec<String>,
-            Vec<Schema>,
-            Vec<(String, String)>,
-        ),
-        KitError,
-    > {
+    /// The plain data of a kit read from its folder.
+    fn parse(sch_root: &Path) -> Result<Parsed, KitError> {
         let sch_root = sch_root.to_path_buf();
         let mut schemas = vec![load_schema(&sch_root, &sch_root.join(STRUCT_MIN))?];
         for p in PROFILES {
@@ -470,17 +480,24 @@ impl Kit {
         let kit_dir = sch_root.parent().unwrap_or(Path::new("."));
         let t = timing::start();
         let mut preload = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut value_sets = Vec::with_capacity(schemas.len());
         for s in &schemas {
             defects.extend(s.defects.iter().cloned());
             let dir = s.path.parent().unwrap_or(Path::new("."));
+            let mut mine: Vec<usize> = Vec::new();
             for e in expressions(s) {
                 for lit in xml_literals(e) {
                     let path = dir.join(lit);
                     let uri = file_uri(&path);
-                    if !seen.insert(uri.clone()) {
+                    if let Some(&i) = seen.get(&uri) {
+                        if !mine.contains(&i) {
+                            mine.push(i);
+                        }
                         continue;
                     }
+                    seen.insert(uri.clone(), preload.len());
+                    mine.push(preload.len());
                     match std::fs::read_to_string(&path) {
                         Ok(t) => preload.push((uri, t.trim_start_matches('\u{feff}').to_string())),
                         Err(_) => {
@@ -491,13 +508,20 @@ impl Kit {
                     }
                 }
             }
+            value_sets.push(mine);
         }
         timing::end(
             Phase::ValueSetRead,
             t,
             preload.iter().map(|(_, x)| x.len() as u64).sum(),
         );
-        Ok((volets, defects, schemas, preload))
+        Ok(Parsed {
+            volets,
+            defects,
+            schemas,
+            preload,
+            value_sets,
+        })
     }
 
     /// Compiles Structuration minimale (the schematron every document gets) on this thread, so that
@@ -505,6 +529,9 @@ impl Kit {
     pub fn warm_up(&self) {
         if let Ok(engine) = self.engine() {
             let mut e = engine.borrow_mut();
+            if e.need(&self.value_sets[0]).is_err() {
+                return;
+            }
             let s = &self.schemas[0];
             let ctx = self.ctx(0);
             for l in s.globals() {
@@ -643,6 +670,14 @@ impl Kit {
             }
         };
         let mut e = engine.borrow_mut();
+        let needed: Vec<usize> = order
+            .iter()
+            .flat_map(|&i| self.value_sets.get(i).into_iter().flatten().copied())
+            .collect();
+        if let Err(err) = e.need(&needed) {
+            out.defects.push(format!("value sets not loaded: {err}"));
+            return out;
+        }
         let t_add = timing::start();
         let root = match e.add_document(&text.text) {
             Ok(r) => r,
