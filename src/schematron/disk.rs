@@ -55,6 +55,8 @@ pub const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("DUI_CONFOR
 /// Cache files kept: past this, the oldest `kit-*.bin` are removed when one is written (each is about
 /// 8 MB; an entry per kit content, folder and build).
 const MAX_ENTRIES: usize = 8;
+/// Numbers the temporary files of this process (threads may write the same entry at once).
+static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 /// Largest cache file read (the ANS kit's is about 12 MB).
 pub const MAX_CACHE_BYTES: u64 = 256 << 20;
 
@@ -357,7 +359,6 @@ pub fn write(path: &Path, p: &PayloadRef<'_>) -> Result<(), String> {
     if bytes.len() as u64 > MAX_CACHE_BYTES {
         return Err(format!("{} bytes, over the limit", bytes.len()));
     }
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = dir.join(format!(
         ".{}.tmp-{}-{}",
         path.file_name()
@@ -510,7 +511,11 @@ pub fn record_fingerprint(
     let crc = crc32fast::hash(&b);
     b.extend_from_slice(&crc.to_le_bytes());
     let path = fingerprint_path(cache_dir, dir);
-    let tmp = path.with_extension(format!("bin.tmp-{}", std::process::id()));
+    let tmp = path.with_extension(format!(
+        "bin.tmp-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let ok = std::fs::create_dir_all(cache_dir).is_ok()
         && std::fs::write(&tmp, &b).is_ok()
         && std::fs::rename(&tmp, &path).is_ok();
