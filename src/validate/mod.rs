@@ -41,7 +41,7 @@ pub struct Options {
     /// Runs the kit's XSD validation on a thread of its own, beside the schematrons: set by
     /// [`validate_path`] when a core would otherwise idle (fewer files than cores). The XSD schema is
     /// then compiled on that thread for each document (libxml2's validator is per thread), which is
-    /// what a single document costs anyway.
+    /// what a single document costs anyway; the documents of an archive stay sequential (xdm.rs).
     pub xsd_beside: bool,
 }
 
