@@ -271,3 +271,60 @@ fn an_edited_kit_file_is_never_answered_from_the_old_entry() {
         CacheState::Hit
     );
 }
+
+/// The command line: `kit info` says where the kit came from, `validate --no-kit-cache` neither reads
+/// nor writes the cache and gives the same report, `kit clear-cache` empties it.
+#[test]
+fn the_command_line_shows_uses_bypasses_and_clears_the_cache() {
+    if !have_kit() {
+        return;
+    }
+    let cache = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(util::bin());
+        c.args(args)
+            .current_dir(util::root())
+            .env("DUI_CONFORM_CACHE", cache.path())
+            .env_remove("DUI_CONFORM_NO_CACHE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().expect("run dui-conform");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let kit = kit_dir().to_string_lossy().into_owned();
+    let (code, out) = run(&["kit", "info", &kit], &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("disk cache: read from the folder, cached ("),
+        "{out}"
+    );
+    let (_, out) = run(&["kit", "info", &kit], &[]);
+    assert!(out.contains("disk cache: read from the cache ("), "{out}");
+    let (_, out) = run(&["kit", "info", "--no-kit-cache", &kit], &[]);
+    assert!(out.contains("disk cache: off"), "{out}");
+    let (_, out) = run(&["kit", "info", &kit], &[("DUI_CONFORM_NO_CACHE", "1")]);
+    assert!(out.contains("disk cache: off"), "{out}");
+
+    let doc = util::sample(SAMPLES[0]).to_string_lossy().into_owned();
+    let args = ["validate", "--format", "json", "--kit", &kit, &doc];
+    let (code, warm) = run(&args, &[]);
+    assert_eq!(code, Some(1), "the sample fails (no setId)");
+    let mut no_cache = args.to_vec();
+    no_cache.insert(1, "--no-kit-cache");
+    let (code, cold) = run(&no_cache, &[]);
+    assert_eq!(code, Some(1));
+    // The JSON report has no time in it: byte for byte.
+    assert_eq!(warm, cold);
+
+    let (code, out) = run(&["kit", "clear-cache"], &[]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("file(s) removed"), "{out}");
+    let left: Vec<_> = std::fs::read_dir(cache.path())
+        .expect("cache folder")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
