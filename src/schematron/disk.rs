@@ -295,11 +295,15 @@ pub fn decode(bytes: &[u8]) -> Result<Payload, CacheError> {
 pub fn read(path: &Path, hash: &str, dir: &Path) -> Result<Option<Payload>, CacheError> {
     use super::timing::{self, Phase};
     let t = timing::start();
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
+    match std::fs::metadata(path) {
+        // Not a regular file (a FIFO would block the open): not ours.
+        Ok(m) if !m.is_file() => return Err(CacheError::NotACacheFile),
+        Ok(m) if m.len() > MAX_CACHE_BYTES => return Err(CacheError::TooLarge),
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
-    };
+    }
+    let f = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
     f.take(MAX_CACHE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_CACHE_BYTES {
@@ -464,8 +468,12 @@ pub fn hash_from_fingerprint(
     fp: &[u8; 32],
     newest: i128,
 ) -> Option<String> {
+    let path = fingerprint_path(cache_dir, dir);
+    if !std::fs::metadata(&path).ok()?.is_file() {
+        return None;
+    }
     let mut b = Vec::with_capacity(FP_LEN + 1);
-    std::fs::File::open(fingerprint_path(cache_dir, dir))
+    std::fs::File::open(&path)
         .ok()?
         .take(FP_LEN as u64 + 1)
         .read_to_end(&mut b)
@@ -605,6 +613,21 @@ mod tests {
             decode(b"garbage garbage garbage garbage"),
             Err(CacheError::NotACacheFile)
         ));
+    }
+
+    #[test]
+    fn only_a_regular_file_is_read() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            read(&d.path().join("absent.bin"), "h", Path::new("kit")),
+            Ok(None)
+        ));
+        // A directory (or a FIFO, whose open would block) where the file should be.
+        assert!(matches!(
+            read(d.path(), "h", Path::new("kit")),
+            Err(CacheError::NotACacheFile)
+        ));
+        assert!(hash_from_fingerprint(d.path(), Path::new("kit"), &[0; 32], 0).is_none());
     }
 
     #[test]
