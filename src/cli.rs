@@ -113,7 +113,13 @@ pub enum KitCommand {
     Info {
         /// The kit folder (holding `schematrons/` and `jeuxDeValeurs/`).
         dir: std::path::PathBuf,
+        /// Read the kit from its folder, not from the disk cache (nor write it).
+        #[arg(long)]
+        no_kit_cache: bool,
     },
+    /// Remove the parsed kits kept in the disk cache (`$DUI_CONFORM_CACHE`, else
+    /// `$XDG_CACHE_HOME/dui-conform`, else `~/.cache/dui-conform`).
+    ClearCache,
 }
 
 /// Arguments of `validate`.
@@ -140,6 +146,10 @@ pub struct ValidateArgs {
     /// The official ANS CDA kit folder: every CDA also gets the kit's verdict (`KIT:…` findings).
     #[arg(long, env = "DUI_CONFORM_KIT")]
     pub kit: Option<std::path::PathBuf>,
+    /// Read the kit from its folder, not from the disk cache of parsed kits (nor write it); the
+    /// environment variable `DUI_CONFORM_NO_CACHE=1` does the same.
+    #[arg(long)]
+    pub no_kit_cache: bool,
 }
 
 /// Arguments of `requirements`.
@@ -167,6 +177,7 @@ pub enum ReqFormat {
 
 /// Parses the arguments, runs the command, returns the exit code.
 pub fn run() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -189,13 +200,17 @@ pub fn run() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    match dispatch(cli) {
+    let code = match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("dui-conform: {e:#}");
             ExitCode::from(2)
         }
+    };
+    if crate::schematron::timing::enabled() {
+        eprint!("{}", crate::schematron::timing::table(started));
     }
+    code
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -219,13 +234,30 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             evidence_verify_cmd(&dir, format)
         }
         Command::Serve(a) => serve_cmd(a),
-        Command::Kit(KitCommand::Info { dir }) => kit_info_cmd(&dir),
+        Command::Kit(KitCommand::Info { dir, no_kit_cache }) => kit_info_cmd(&dir, no_kit_cache),
+        Command::Kit(KitCommand::ClearCache) => kit_clear_cache_cmd(),
     }
 }
 
-fn kit_info_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+fn kit_clear_cache_cmd() -> anyhow::Result<ExitCode> {
+    use crate::schematron::KitCache;
+    match KitCache::from_env() {
+        KitCache::Off => write_out(
+            None,
+            "no kit cache (DUI_CONFORM_NO_CACHE set, or no DUI_CONFORM_CACHE, XDG_CACHE_HOME nor HOME)\n",
+        )?,
+        KitCache::At(d) => {
+            let n = crate::schematron::disk::clear(&d)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", d.display()))?;
+            write_out(None, &format!("{}: {n} file(s) removed\n", d.display()))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kit_info_cmd(dir: &std::path::Path, no_cache: bool) -> anyhow::Result<ExitCode> {
     let t = std::time::Instant::now();
-    let kit = dui_kit_load(dir)?;
+    let kit = dui_kit_load(dir, no_cache)?;
     let (schemas, rules, asserts) = kit.counts();
     let mut s = format!(
         "ANS CDA kit {}\nversion: {}\ncontent hash (SHA-256): {}\n{schemas} schematrons, {rules} rules, {asserts} asserts/reports; loaded in {:.0?}\n",
@@ -236,6 +268,26 @@ fn kit_info_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
         kit.hash,
         t.elapsed()
     );
+    {
+        use crate::schematron::CacheState as S;
+        let path = kit
+            .cache
+            .path
+            .as_ref()
+            .map_or_else(String::new, |p| format!(" ({})", p.display()));
+        s.push_str(&match &kit.cache.state {
+            S::Off => "disk cache: off\n".to_string(),
+            S::Hit if kit.cache.hash_from_fingerprint => format!(
+                "disk cache: read from the cache{path}, content hash from the files' stat fingerprint\n"
+            ),
+            S::Hit => format!("disk cache: read from the cache{path}\n"),
+            S::Written => format!("disk cache: read from the folder, cached{path}\n"),
+            S::Replaced(why) => {
+                format!("disk cache: entry ignored ({why}), read from the folder, re-cached{path}\n")
+            }
+            S::NotWritten(why) => format!("disk cache: read from the folder, not cached: {why}\n"),
+        });
+    }
     s.push_str(&format!(
         "\nProcedure: XSD (CDA_extended.xsd), {}, the volet, {}\n",
         crate::schematron::kit::STRUCT_MIN,
@@ -273,8 +325,14 @@ fn kit_info_cmd(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn dui_kit_load(dir: &std::path::Path) -> anyhow::Result<crate::schematron::Kit> {
-    Ok(crate::schematron::Kit::load(dir)?)
+fn dui_kit_load(dir: &std::path::Path, no_cache: bool) -> anyhow::Result<crate::schematron::Kit> {
+    use crate::schematron::{Kit, KitCache};
+    let cache = if no_cache {
+        KitCache::Off
+    } else {
+        KitCache::from_env()
+    };
+    Ok(Kit::load_with(dir, &cache)?)
 }
 
 fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
@@ -287,7 +345,7 @@ fn validate_cmd(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         kit: a
             .kit
             .as_deref()
-            .map(|d| dui_kit_load(d).map(std::sync::Arc::new))
+            .map(|d| dui_kit_load(d, a.no_kit_cache).map(std::sync::Arc::new))
             .transpose()?,
         ..Options::default()
     };
@@ -446,7 +504,7 @@ fn serve_cmd(a: ServeArgs) -> anyhow::Result<ExitCode> {
         kit: a
             .kit
             .as_deref()
-            .map(|d| dui_kit_load(d).map(std::sync::Arc::new))
+            .map(|d| dui_kit_load(d, false).map(std::sync::Arc::new))
             .transpose()?,
     };
     rt.block_on(async {

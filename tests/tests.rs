@@ -30,6 +30,8 @@ mod dmp_load;
 mod schematron;
 // Speed of the native kit: outcome dumps and the optimised path against the plain one.
 mod kit_speed;
+// The kit's disk cache: same outcomes as from the folder, damaged files replaced, edits seen.
+mod kit_cache;
 // XSD validation against the ANS kit's CDA schema, compared with xmllint.
 #[cfg(feature = "xsd")]
 mod xsd;

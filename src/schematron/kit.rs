@@ -17,15 +17,17 @@
 //! the schematron file run — the base URI of the XSLT the ISO skeleton generates from it, includes and
 //! abstract patterns expanded — and preloaded. The kit's missing files are handled as its README says.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::disk::{self, CacheState, CacheStatus, KitCache};
 use super::eval::{location, DocRun};
 use super::load::{load_schema, LineIndex};
 use super::model::Schema;
+use super::timing::{self, Phase};
 use super::xpath::{file_uri, xml_literals, Engine, SchemaCtx};
 use super::{cache, KitError, KitOutcome, NotEvaluated};
 use crate::limits::Limits;
@@ -48,7 +50,7 @@ const GENERIC_ROOT: &str = "1.2.250.1.213.1.1.1.1";
 const MISSING_DOCUMENT: &str = "<dui-conform-missing-value-set/>";
 
 /// One row of the templateId → volet table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VoletEntry {
     /// Volet (`BIO-CR-BIO`).
     pub volet: String,
@@ -79,8 +81,22 @@ pub struct Kit {
     pub volets: Vec<VoletEntry>,
     /// Kit defects found at load time (missing includes and value sets), each once.
     pub defects: Vec<String>,
+    /// Where the parsed kit came from: the disk cache, or the folder (and whether it was cached).
+    pub cache: CacheStatus,
     schemas: Vec<Schema>,
     preload: Arc<Vec<(String, String)>>,
+    /// Per schema, the value sets (indexes into `preload`) its literals name: loaded into xee's store
+    /// only when a document runs that schema.
+    value_sets: Vec<Vec<usize>>,
+}
+
+/// What [`Kit::parse`] reads from a kit folder.
+struct Parsed {
+    volets: Vec<VoletEntry>,
+    defects: Vec<String>,
+    schemas: Vec<Schema>,
+    preload: Vec<(String, String)>,
+    value_sets: Vec<Vec<usize>>,
 }
 
 fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -96,6 +112,36 @@ fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
+}
+
+impl VoletEntry {
+    /// Index of the volet's schema in the kit.
+    pub(crate) fn schema_index(&self) -> usize {
+        self.schema
+    }
+}
+
+/// SHA-256 of the kit's files: each one's path relative to the kit folder, then its bytes.
+fn content_hash(dir: &Path, files: &[PathBuf]) -> Result<String, KitError> {
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(
+            f.strip_prefix(dir)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        let t = timing::start();
+        let bytes = std::fs::read(f).map_err(|e| KitError::Io {
+            path: f.display().to_string(),
+            source: e,
+        })?;
+        timing::end(Phase::HashRead, t, bytes.len() as u64);
+        let t = timing::start();
+        h.update(&bytes);
+        timing::end(Phase::Hash, t, bytes.len() as u64);
+    }
+    Ok(hex::encode(h.finalize()))
 }
 
 /// `CI-SIS_<VOLET>_<VERSION>.sch` → (volet, version).
@@ -239,9 +285,16 @@ fn artdecor_substitute(jdv_dir: &Path, oid: &str) -> Option<(String, String)> {
 
 impl Kit {
     /// Loads a kit folder (the folder holding `schematrons/` and `jeuxDeValeurs/`, or `schematrons/`
-    /// itself): parses and expands every schematron, reads the value sets they name, builds the volet
-    /// table, and compiles the expressions of Structuration minimale on this thread.
+    /// itself), through the disk cache the environment names ([`KitCache::from_env`]).
     pub fn load(dir: &Path) -> Result<Kit, KitError> {
+        Kit::load_with(dir, &KitCache::from_env())
+    }
+
+    /// Loads a kit folder: its content hash first; then, if `cache` has an entry for that content and
+    /// folder, the parsed kit from there ([`super::disk`]); otherwise every schematron parsed and
+    /// expanded, the value sets they name read, the volet table built, and the cache entry written.
+    /// A cache entry that cannot be used is said once on stderr and replaced: never an error.
+    pub fn load_with(dir: &Path, cache: &KitCache) -> Result<Kit, KitError> {
         let sch_root = if dir.join("schematrons").is_dir() {
             dir.join("schematrons")
         } else {
@@ -250,25 +303,117 @@ impl Kit {
         if !sch_root.join(STRUCT_MIN).is_file() {
             return Err(KitError::NotAKit(dir.display().to_string()));
         }
-        // Content hash: every file under schematrons/ and jeuxDeValeurs/.
+        // Content hash: every file under schematrons/ and jeuxDeValeurs/; with a cache, taken from the
+        // stat fingerprint of those files when it is recorded and not racy (disk.rs).
         let mut files = Vec::new();
         walk_files(&sch_root, &mut files);
         walk_files(&dir.join("jeuxDeValeurs"), &mut files);
-        let mut h = Sha256::new();
-        for f in &files {
-            h.update(
-                f.strip_prefix(dir)
-                    .unwrap_or(f)
-                    .to_string_lossy()
-                    .as_bytes(),
-            );
-            h.update(std::fs::read(f).map_err(|e| KitError::Io {
-                path: f.display().to_string(),
-                source: e,
-            })?);
-        }
-        let hash = hex::encode(h.finalize());
+        let (hash, hash_from_fingerprint) = match cache {
+            KitCache::At(cache_dir) => {
+                let started = disk::now_ns();
+                let t = timing::start();
+                let fp = disk::fingerprint(dir, &files);
+                let known = fp.as_ref().and_then(|(fp, newest)| {
+                    disk::hash_from_fingerprint(cache_dir, dir, fp, *newest)
+                });
+                timing::end(Phase::Fingerprint, t, 0);
+                match known {
+                    Some(h) => (h, true),
+                    None => {
+                        let h = content_hash(dir, &files)?;
+                        if let Some((fp, newest)) = fp {
+                            disk::record_fingerprint(cache_dir, dir, &fp, newest, started, &h);
+                        }
+                        (h, false)
+                    }
+                }
+            }
+            KitCache::Off => (content_hash(dir, &files)?, false),
+        };
+        let kit_dir = sch_root.parent().unwrap_or(Path::new("."));
+        // The README is not part of the content hash: its commit is read each time, not cached.
+        let commit = readme_commit(dir).or_else(|| readme_commit(kit_dir));
 
+        let mut status = CacheStatus {
+            path: None,
+            state: CacheState::Off,
+            hash_from_fingerprint,
+        };
+        if let KitCache::At(cache_dir) = cache {
+            let path = disk::entry_path(cache_dir, &hash, dir);
+            status.state = match disk::read(&path, &hash, dir) {
+                Ok(Some(p)) => {
+                    return Ok(Kit {
+                        dir: dir.to_path_buf(),
+                        hash,
+                        commit,
+                        volets: p.volets,
+                        defects: p.defects,
+                        schemas: p.schemas,
+                        preload: Arc::new(p.preload),
+                        value_sets: p.value_sets,
+                        cache: CacheStatus {
+                            path: Some(path),
+                            state: CacheState::Hit,
+                            hash_from_fingerprint,
+                        },
+                    });
+                }
+                Ok(None) => CacheState::Written,
+                Err(e) => {
+                    eprintln!(
+                        "dui-conform: kit cache {} ignored ({e}); the kit is read from {}",
+                        path.display(),
+                        dir.display()
+                    );
+                    CacheState::Replaced(e.to_string())
+                }
+            };
+            status.path = Some(path);
+        }
+        let Parsed {
+            volets,
+            defects,
+            schemas,
+            preload,
+            value_sets,
+        } = Kit::parse(&sch_root)?;
+        if let Some(path) = &status.path {
+            let written = disk::write(
+                path,
+                &disk::PayloadRef {
+                    dir: &disk::dir_key(dir),
+                    hash: &hash,
+                    volets: &volets,
+                    defects: &defects,
+                    schemas: &schemas,
+                    preload: &preload,
+                    value_sets: &value_sets,
+                },
+            );
+            if let Err(e) = written {
+                status.state = CacheState::NotWritten(e);
+            }
+        }
+        // Nothing is compiled here: xee's programs live per thread, and a command-line run checks its
+        // documents on worker threads, so compiling on the loading thread was wasted work (a third of a
+        // cold run, docs/kit-speed.md). Compilation is lazy, per thread; `warm_up` compiles ahead.
+        Ok(Kit {
+            dir: dir.to_path_buf(),
+            hash,
+            commit,
+            volets,
+            defects,
+            schemas,
+            preload: Arc::new(preload),
+            value_sets,
+            cache: status,
+        })
+    }
+
+    /// The plain data of a kit read from its folder.
+    fn parse(sch_root: &Path) -> Result<Parsed, KitError> {
+        let sch_root = sch_root.to_path_buf();
         let mut schemas = vec![load_schema(&sch_root, &sch_root.join(STRUCT_MIN))?];
         for p in PROFILES {
             let path = sch_root.join(p);
@@ -299,6 +444,7 @@ impl Kit {
                     continue;
                 }
             };
+            let t = timing::start();
             let mut roots = Vec::new();
             for e in expressions(&schema) {
                 template_roots(e, &mut roots);
@@ -316,6 +462,7 @@ impl Kit {
                     .cloned()
                     .collect();
             }
+            timing::end(Phase::VoletTable, t, 0);
             volets.push(VoletEntry {
                 volet,
                 version,
@@ -331,18 +478,26 @@ impl Kit {
         // Value sets: every `'….xml'` literal, resolved against the schematron file run (the base URI of
         // the XSLT the skeleton generates: includes and abstract patterns are expanded into it).
         let kit_dir = sch_root.parent().unwrap_or(Path::new("."));
+        let t = timing::start();
         let mut preload = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut value_sets = Vec::with_capacity(schemas.len());
         for s in &schemas {
             defects.extend(s.defects.iter().cloned());
             let dir = s.path.parent().unwrap_or(Path::new("."));
+            let mut mine: Vec<usize> = Vec::new();
             for e in expressions(s) {
                 for lit in xml_literals(e) {
                     let path = dir.join(lit);
                     let uri = file_uri(&path);
-                    if !seen.insert(uri.clone()) {
+                    if let Some(&i) = seen.get(&uri) {
+                        if !mine.contains(&i) {
+                            mine.push(i);
+                        }
                         continue;
                     }
+                    seen.insert(uri.clone(), preload.len());
+                    mine.push(preload.len());
                     match std::fs::read_to_string(&path) {
                         Ok(t) => preload.push((uri, t.trim_start_matches('\u{feff}').to_string())),
                         Err(_) => {
@@ -353,22 +508,32 @@ impl Kit {
                     }
                 }
             }
+            value_sets.push(mine);
         }
-        let kit = Kit {
-            dir: dir.to_path_buf(),
-            hash,
-            commit: readme_commit(dir).or_else(|| readme_commit(kit_dir)),
+        timing::end(
+            Phase::ValueSetRead,
+            t,
+            preload.iter().map(|(_, x)| x.len() as u64).sum(),
+        );
+        Ok(Parsed {
             volets,
             defects,
             schemas,
-            preload: Arc::new(preload),
-        };
-        // Compile Structuration minimale now: load errors show at load time, and the first document
-        // does not pay for it.
-        if let Ok(engine) = kit.engine() {
+            preload,
+            value_sets,
+        })
+    }
+
+    /// Compiles Structuration minimale (the schematron every document gets) on this thread, so that
+    /// the first document checked on it does not pay for it: for a long-lived thread.
+    pub fn warm_up(&self) {
+        if let Ok(engine) = self.engine() {
             let mut e = engine.borrow_mut();
-            let s = &kit.schemas[0];
-            let ctx = kit.ctx(0);
+            if e.need(&self.value_sets[0]).is_err() {
+                return;
+            }
+            let s = &self.schemas[0];
+            let ctx = self.ctx(0);
             for l in s.globals() {
                 let _ = e.compile(&ctx, &l.value);
             }
@@ -384,7 +549,6 @@ impl Kit {
                 }
             }
         }
-        Ok(kit)
     }
 
     fn engine(&self) -> Result<std::rc::Rc<std::cell::RefCell<Engine>>, String> {
@@ -468,6 +632,7 @@ impl Kit {
     /// `keep` accepts: e.g. Structuration minimale alone.
     pub fn check_only(&self, cda_bytes: &[u8], keep: impl Fn(&str) -> bool) -> KitOutcome {
         let mut out = KitOutcome::default();
+        let t_parse = timing::start();
         let limits = Limits::default();
         let text = match crate::formats::xml::decode(cda_bytes, &limits) {
             Ok(t) => t,
@@ -483,6 +648,7 @@ impl Kit {
                 return out;
             }
         };
+        timing::end(Phase::DocParse, t_parse, 0);
         let root_el = rox.root_element();
         let tids: Vec<(String, Option<String>)> = root_el
             .children()
@@ -512,6 +678,15 @@ impl Kit {
             }
         };
         let mut e = engine.borrow_mut();
+        let needed: Vec<usize> = order
+            .iter()
+            .flat_map(|&i| self.value_sets.get(i).into_iter().flatten().copied())
+            .collect();
+        if let Err(err) = e.need(&needed) {
+            out.defects.push(format!("value sets not loaded: {err}"));
+            return out;
+        }
+        let t_add = timing::start();
         let root = match e.add_document(&text.text) {
             Ok(r) => r,
             Err(err) => {
@@ -523,6 +698,10 @@ impl Kit {
                 return out;
             }
         };
+        timing::end(Phase::DocParse, t_add, cda_bytes.len() as u64);
+        let t_eval = timing::start();
+        // Compilation happens lazily inside the evaluation: counted apart from it.
+        let compiled_before = timing::total(Phase::Compile);
         let mut fired = Vec::new();
         {
             let mut run = DocRun::new(&mut e, root);
@@ -554,6 +733,10 @@ impl Kit {
                 a.column = Some(col);
             }
             out.asserts.push(a);
+        }
+        if let Some(t) = t_eval {
+            let compiling = timing::total(Phase::Compile).saturating_sub(compiled_before);
+            timing::add(Phase::Evaluate, t.elapsed().saturating_sub(compiling), 0);
         }
         out
     }

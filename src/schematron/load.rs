@@ -83,6 +83,9 @@ struct Loader<'k> {
     root: &'k Path,
     defects: Vec<String>,
     mentioned_roots: Vec<String>,
+    /// Time spent reading files, and their bytes ([`super::timing`]).
+    io: std::time::Duration,
+    io_bytes: u64,
 }
 
 /// The CI-SIS document-model OIDs written in `text` (arc `1.2.250.1.213.1.1.1`, whole OIDs only).
@@ -172,8 +175,13 @@ impl Loader<'_> {
                 rel(self.root, path)
             ));
         }
+        let t = super::timing::start();
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", rel(self.root, path)))?;
+        if let Some(t) = t {
+            self.io += t.elapsed();
+            self.io_bytes += text.len() as u64;
+        }
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let doc = roxmltree::Document::parse_with_options(
             text,
@@ -429,17 +437,26 @@ fn pattern_nodes<'n>(n: &'n Node, out: &mut Vec<&'n Node>) {
 /// Loads one schematron file of a kit: `root` is the kit's schematron folder (for file names in
 /// locations), `path` the file.
 pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
+    use super::timing::{self, Phase};
     let mut loader = Loader {
         root,
         defects: Vec::new(),
         mentioned_roots: Vec::new(),
+        io: std::time::Duration::ZERO,
+        io_bytes: 0,
     };
+    let t = timing::start();
     let tree = loader
         .read(path, 0)
         .map_err(|reason| KitError::Schematron {
             file: rel(root, path),
             reason,
         })?;
+    if let Some(t) = t {
+        timing::add(Phase::SchRead, loader.io, loader.io_bytes);
+        timing::add(Phase::SchParse, t.elapsed().saturating_sub(loader.io), 0);
+    }
+    let t = timing::start();
     let (mut rules, mut patterns) = (HashMap::new(), HashMap::new());
     collect(&tree, &mut rules, &mut patterns);
     let mut ex = Expander {
@@ -495,6 +512,7 @@ pub fn load_schema(root: &Path, path: &Path) -> Result<Schema, KitError> {
     }
     let mut defects = loader.defects;
     defects.extend(ex.defects);
+    timing::end(Phase::Expand, t, 0);
     Ok(Schema {
         file: rel(root, path),
         path: path.to_path_buf(),

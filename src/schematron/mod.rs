@@ -10,6 +10,8 @@
 //! - [`eval`]: rule contexts with shared prefixes, first-matching-rule per pattern, asserts and messages;
 //! - [`kit`]: the kit folder: volet table, the ANS procedure, kit defects;
 //! - [`cache`]: the per-thread compiled engine, keyed by the kit's content hash;
+//! - [`disk`]: the cross-process cache of the parsed kit (one file per kit content and folder);
+//! - [`timing`]: phase timings (`DUI_CONFORM_TIMING=1`);
 //! - [`xsd`]: XSD validation against the kit's `CDA_extended.xsd` (libxml2, as xmllint).
 //!
 //! ```no_run
@@ -19,15 +21,18 @@
 //! ```
 
 pub mod cache;
+pub mod disk;
 pub mod eval;
 pub mod kit;
 pub mod load;
 pub mod model;
 pub mod native;
+pub mod timing;
 pub mod xpath;
 #[cfg(feature = "xsd")]
 pub mod xsd;
 
+pub use disk::{CacheState, CacheStatus, KitCache};
 pub use kit::{Kit, VoletEntry};
 pub use model::AssertKind;
 
@@ -133,7 +138,10 @@ pub fn is_error_role(role: Option<&str>) -> bool {
 #[cfg(feature = "xsd")]
 pub fn xsd_findings(kit: &Kit, bytes: &[u8]) -> Vec<crate::model::Finding> {
     let short = kit.short_version();
-    match xsd::validate_xsd(bytes, &kit.dir.join(xsd::KIT_XSD)) {
+    let t = timing::start();
+    let r = xsd::validate_xsd(bytes, &kit.dir.join(xsd::KIT_XSD));
+    timing::end(timing::Phase::Xsd, t, bytes.len() as u64);
+    match r {
         Ok(errors) if errors.is_empty() => vec![xsd_finding(
             crate::model::Verdict::Pass,
             crate::model::Msg::new(

@@ -1,9 +1,10 @@
 //! The parsed, expanded schema: what [`super::load`] produces and [`super::eval`] runs. Plain data
-//! (no XPath engine inside), so a loaded kit can be shared between threads; the compiled expressions
+//! (no XPath engine inside), so a loaded kit can be shared between threads and kept on disk
+//! ([`super::disk`]); the compiled expressions
 //! live per thread in [`super::xpath::Engine`].
 
 /// Where a construct is in the kit: file (relative to the kit's `schematrons/` folder) and line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SrcLoc {
     /// File, relative to the kit's schematron folder.
     pub file: String,
@@ -18,7 +19,7 @@ impl std::fmt::Display for SrcLoc {
 }
 
 /// `sch:let`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Let {
     /// Variable name (no `$`).
     pub name: String,
@@ -27,7 +28,7 @@ pub struct Let {
 }
 
 /// A piece of an assert's message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum MsgPart {
     /// Literal text.
     Text(String),
@@ -38,7 +39,7 @@ pub enum MsgPart {
 }
 
 /// `sch:assert` or `sch:report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AssertKind {
     /// An assert whose test is false (`svrl:failed-assert`).
     FailedAssert,
@@ -47,7 +48,7 @@ pub enum AssertKind {
 }
 
 /// One assert or report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Check {
     /// Assert or report.
     pub kind: AssertKind,
@@ -64,7 +65,7 @@ pub struct Check {
 }
 
 /// A concrete rule (abstract rules are spliced in through `sch:extends`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     /// The XSLT pattern of the context.
     pub context: String,
@@ -77,7 +78,7 @@ pub struct Rule {
 }
 
 /// A concrete pattern (abstract ones are instantiated through `is-a`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Pattern {
     /// `id`.
     pub id: Option<String>,
@@ -88,7 +89,7 @@ pub struct Pattern {
 }
 
 /// One schematron file with its includes resolved and abstract constructs expanded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     /// Path relative to the kit's schematron folder (`profils/IHE.sch`).
     pub file: String,

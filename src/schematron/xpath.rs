@@ -42,6 +42,8 @@ pub struct Engine {
     index: HashMap<(usize, String), Result<usize, String>>,
     /// Value sets to (re)load into a fresh store: URI, XML text.
     preload: Vec<(String, String)>,
+    /// Which of them are in the current store.
+    loaded: Vec<bool>,
     /// Documents added since the store was last rebuilt.
     added: usize,
     /// Preloaded document URI → the variable that replaces its literal `doc()` calls.
@@ -418,7 +420,8 @@ pub struct SchemaCtx<'s> {
 const REBUILD_EVERY: usize = 64;
 
 impl Engine {
-    /// An engine whose store holds `preload` (URI, XML text).
+    /// An engine that can load the value sets `preload` (URI, XML text) into its store: none is parsed
+    /// until [`Engine::need`] asks for it.
     pub fn new(preload: Vec<(String, String)>) -> Result<Engine, String> {
         let mut e = Engine {
             documents: Documents::new(),
@@ -429,6 +432,7 @@ impl Engine {
                 .enumerate()
                 .map(|(i, (uri, _))| (uri.clone(), format!("dui-conform-doc-{i}")))
                 .collect(),
+            loaded: vec![false; preload.len()],
             preload,
             added: 0,
             doc_env: Env::new(),
@@ -441,25 +445,51 @@ impl Engine {
         Ok(e)
     }
 
+    /// A fresh store holding the value sets loaded so far.
     fn rebuild(&mut self) -> Result<(), String> {
-        let mut docs = Documents::new();
+        self.documents = Documents::new();
         self.doc_env.clear();
-        for (uri, xml) in &self.preload {
+        self.added = 0;
+        let again: Vec<usize> = (0..self.preload.len())
+            .filter(|&i| self.loaded[i])
+            .collect();
+        self.loaded.iter_mut().for_each(|l| *l = false);
+        self.need(&again)
+    }
+
+    /// Loads the value sets `which` (indexes into the preloaded list) into the store, those not loaded
+    /// yet. Parsing every value set of the kit took about 40 ms per process and thread, while a document
+    /// needs those of the schematrons it runs (docs/kit-speed.md); a document's schematron only reads
+    /// the value sets its own literals name (kit.rs), so loading them before it runs is exact.
+    pub fn need(&mut self, which: &[usize]) -> Result<(), String> {
+        let t = super::timing::start();
+        let mut bytes = 0u64;
+        for &i in which {
+            let Some((uri, xml)) = self.preload.get(i) else {
+                return Err(format!("value set #{i} unknown"));
+            };
+            if self.loaded[i] {
+                continue;
+            }
             let iri: &iri_string::types::IriStr = uri
                 .as_str()
                 .try_into()
                 .map_err(|_| format!("bad URI {uri}"))?;
-            let h = docs
+            let h = self
+                .documents
                 .add_string(iri, xml)
                 .map_err(|e| format!("{uri}: {e}"))?;
-            if let (Some(node), Some(var)) = (docs.document_node(h), self.doc_vars.get(uri)) {
+            if let (Some(node), Some(var)) =
+                (self.documents.document_node(h), self.doc_vars.get(uri))
+            {
                 self.doc_env
                     .insert(var.clone(), Sequence::from(vec![Item::Node(node)]));
             }
+            self.loaded[i] = true;
+            bytes += xml.len() as u64;
         }
-        self.documents = docs;
-        self.added = 0;
         self.names.resolve_all(self.documents.xot());
+        super::timing::end(super::timing::Phase::ValueSetParse, t, bytes);
         Ok(())
     }
 
@@ -513,7 +543,9 @@ impl Engine {
         if let Some(r) = self.index.get(&key) {
             return r.clone();
         }
+        let t = super::timing::start();
         let r = self.compile_uncached(s, expr);
+        super::timing::end(super::timing::Phase::Compile, t, 0);
         self.index.insert(key, r.clone());
         r
     }
@@ -733,6 +765,7 @@ mod tests {
             "@code = $dui-conform-doc-0//c/@code and doc('b.xml')"
         );
         let id = e.compile(&s, "document('v/a.xml')//c/@code = 'X'").unwrap();
+        e.need(&[0]).unwrap();
         let root = e.add_document("<r/>").unwrap();
         let v = e.eval(id, &Item::Node(root), &Env::new()).unwrap();
         assert_eq!(v.effective_boolean_value().ok(), Some(true));

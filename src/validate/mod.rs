@@ -38,6 +38,11 @@ pub struct Options {
     pub target: Target,
     /// The official ANS CDA kit, when configured (`--kit DIR`): each CDA also gets its findings.
     pub kit: Option<std::sync::Arc<crate::schematron::Kit>>,
+    /// Runs the kit's XSD validation on a thread of its own, beside the schematrons: set by
+    /// [`validate_path`] when a core would otherwise idle (fewer files than cores). The XSD schema is
+    /// then compiled on that thread for each document (libxml2's validator is per thread), which is
+    /// what a single document costs anyway; the documents of an archive stay sequential (xdm.rs).
+    pub xsd_beside: bool,
 }
 
 /// Why an input could not be validated at all (exit code 2): the configuration's or the file system's
@@ -347,20 +352,32 @@ pub fn validate_cda(
     opts: &Options,
 ) -> ArtifactResult {
     let mut sink = Sink::new();
-    with_cda(bytes, opts, &mut sink, check_cda);
-    let xsd = opts
-        .kit
-        .as_ref()
-        .map(|kit| crate::schematron::xsd_findings(kit, bytes));
+    let (xsd, kit_findings) = match &opts.kit {
+        Some(kit) if opts.xsd_beside => std::thread::scope(|scope| {
+            let xsd = scope.spawn(|| crate::schematron::xsd_findings(kit, bytes));
+            with_cda(bytes, opts, &mut sink, check_cda);
+            let k = crate::schematron::kit::findings(kit, bytes);
+            // A panic there is a bug of ours: surfaced as one.
+            let x = xsd.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (Some(x), k)
+        }),
+        Some(kit) => {
+            with_cda(bytes, opts, &mut sink, check_cda);
+            let x = crate::schematron::xsd_findings(kit, bytes);
+            (Some(x), crate::schematron::kit::findings(kit, bytes))
+        }
+        None => {
+            with_cda(bytes, opts, &mut sink, check_cda);
+            (None, Vec::new())
+        }
+    };
     #[cfg(feature = "xsd")]
     if let Some(xsd) = &xsd {
         xsd_verdict(&mut sink, xsd);
     }
     let mut findings = sink.finish();
-    if let Some(kit) = &opts.kit {
-        findings.extend(xsd.unwrap_or_default());
-        findings.extend(crate::schematron::kit::findings(kit, bytes));
-    }
+    findings.extend(xsd.unwrap_or_default());
+    findings.extend(kit_findings);
     result(path, parent, bytes, ArtifactKind::Cda, findings)
 }
 
@@ -482,10 +499,19 @@ pub fn validate_path(p: &str, opts: &Options) -> Result<Vec<ArtifactResult>, Inp
         files.push(path.to_path_buf());
     }
     // Files are independent: validate them on every core, and report them in walk order.
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len())
-        .max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(files.len()).max(1);
+    // Fewer files than cores: a document's XSD validation takes a spare core.
+    let beside;
+    let opts = if workers < cores && opts.kit.is_some() {
+        beside = Options {
+            xsd_beside: true,
+            ..opts.clone()
+        };
+        &beside
+    } else {
+        opts
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut slots: Vec<Option<Result<Vec<ArtifactResult>, InputError>>> =
         (0..files.len()).map(|_| None).collect();

@@ -110,6 +110,18 @@ pub(crate) fn run<R: Read + Seek>(
     size: u64,
     opts: &Options,
 ) -> (Vec<ArtifactResult>, Attached) {
+    // An archive holds many documents: each keeps its XSD validation on this thread, where libxml2's
+    // compiled schema is reused, rather than compiling it again on a thread of its own per document.
+    let sequential;
+    let opts = if opts.xsd_beside {
+        sequential = Options {
+            xsd_beside: false,
+            ..opts.clone()
+        };
+        &sequential
+    } else {
+        opts
+    };
     let mut sink = Sink::new();
     let mut attached = Attached::default();
     let mut xdm = match Xdm::open(reader, &opts.limits) {

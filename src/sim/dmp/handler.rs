@@ -185,6 +185,7 @@ impl Handler {
             limits: self.config.limits.clone(),
             target: Target::Dmp,
             kit: self.config.kit.clone(),
+            xsd_beside: false,
         }
     }
 
