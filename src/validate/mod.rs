@@ -346,8 +346,32 @@ pub fn validate_cda(
     bytes: &[u8],
     opts: &Options,
 ) -> ArtifactResult {
+    let text = xml::decode(bytes, &opts.limits);
+    let doc = text.as_ref().ok().map(|t| xml::parse(t, &opts.limits));
+    validate_parsed_cda(path, parent, bytes, &text, doc.as_ref(), opts, &mut |_| {})
+}
+
+/// What a caller of [`xds::validate_parsed_iti41`] may look at in each carried CDA: its parsed tree
+/// (whenever it is well-formed, whatever its root).
+pub type OnCda<'f> = dyn FnMut(&roxmltree::Document<'_>) + 'f;
+
+/// [`validate_cda`] on a CDA the caller has already decoded (`text`) and, when that worked, parsed
+/// (`doc`): the same findings, without parsing the bytes again. `on_cda` sees the tree, when there is one,
+/// before the checks.
+pub fn validate_parsed_cda(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    text: &Result<xml::XmlText<'_>, xml::XmlError>,
+    doc: Option<&Result<roxmltree::Document<'_>, xml::XmlError>>,
+    opts: &Options,
+    on_cda: &mut OnCda<'_>,
+) -> ArtifactResult {
+    if let Some(Ok(d)) = doc {
+        on_cda(d);
+    }
     let mut sink = Sink::new();
-    with_cda(bytes, opts, &mut sink, check_cda);
+    with_parsed_cda(text, doc, &mut sink, check_cda);
     let xsd = opts
         .kit
         .as_ref()
@@ -401,22 +425,35 @@ pub fn with_cda<R>(
     sink: &mut Sink,
     f: impl FnOnce(&Cda<'_, '_>, &mut Sink) -> R,
 ) -> Option<R> {
-    let text = match xml::decode(bytes, &opts.limits) {
+    let text = xml::decode(bytes, &opts.limits);
+    let doc = text.as_ref().ok().map(|t| xml::parse(t, &opts.limits));
+    with_parsed_cda(&text, doc.as_ref(), sink, f)
+}
+
+/// [`with_cda`] on the results of `xml::decode` and (when decoding worked) `xml::parse`.
+fn with_parsed_cda<R>(
+    text: &Result<xml::XmlText<'_>, xml::XmlError>,
+    doc: Option<&Result<roxmltree::Document<'_>, xml::XmlError>>,
+    sink: &mut Sink,
+    f: impl FnOnce(&Cda<'_, '_>, &mut Sink) -> R,
+) -> Option<R> {
+    let text = match text {
         Ok(t) => t,
         Err(e) => {
-            checks::cda::not_wellformed(&e, sink);
+            checks::cda::not_wellformed(e, sink);
             return None;
         }
     };
     sink.set_part(None, text.base_offset);
-    let doc = match xml::parse(&text, &opts.limits) {
-        Ok(d) => d,
-        Err(e) => {
-            checks::cda::not_wellformed(&e, sink);
+    let doc = match doc {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            checks::cda::not_wellformed(e, sink);
             return None;
         }
+        None => return None,
     };
-    match Cda::new(&doc, &text) {
+    match Cda::new(doc, text) {
         Some(cda) => {
             sink.check("CDA-WF-011");
             Some(f(&cda, sink))

@@ -272,7 +272,40 @@ impl Handler {
             (Some(Transaction::Iti41), Some(p)) => iti41::documents(p, &split, &capture),
             _ => HashMap::new(),
         };
-        let state = self.state_facts(&env, tx, &docs);
+        let payload = env.payload;
+        let sub = match (tx, payload) {
+            (Some(Transaction::Iti41 | Transaction::Iti57), Some(p)) => {
+                super::cmd::submit_objects(p).map(fxds::Submission::of)
+            }
+            _ => None,
+        };
+        // A deposit's full validation, on the envelope parsed above; each CDA it carries is parsed once,
+        // and DMP-VIHF-027 reads the healthCareFacility code from that same tree.
+        let mut facility = None;
+        let results: Vec<ArtifactResult> = match (tx, &sub) {
+            (Some(Transaction::Iti41), Some(_)) => validate::xds::validate_parsed_iti41(
+                &format!("evidence/{sha}"),
+                &capture,
+                &split.capture,
+                &text,
+                &doc,
+                &self.opts(),
+                &mut |cda| {
+                    if facility.is_none() {
+                        facility = facility_code_in(cda);
+                    }
+                },
+            ),
+            _ => Vec::new(),
+        };
+        if tx == Some(Transaction::Iti41) && sub.is_none() {
+            // Not validated (no SubmitObjectsRequest: refused below), the first CDA carried still
+            // gives the code.
+            facility = docs
+                .values()
+                .find_map(|d| facility_code(d, &self.config.limits));
+        }
+        let state = self.state_facts(&env, tx, facility);
         let w = Wire {
             envelope: doc.root_element(),
             http: &http,
@@ -282,21 +315,8 @@ impl Handler {
         cdmp::check_vihf(&w, &mut sink);
 
         // Transaction-specific checks that need the registry (read-only here).
-        let mut results: Vec<ArtifactResult> = Vec::new();
         let mut iti57_changes = Vec::new();
-        let payload = env.payload;
-        let sub = match (tx, payload) {
-            (Some(Transaction::Iti41), Some(p)) => {
-                super::cmd::submit_objects(p).map(fxds::Submission::of)
-            }
-            (Some(Transaction::Iti57), Some(p)) => {
-                super::cmd::submit_objects(p).map(fxds::Submission::of)
-            }
-            _ => None,
-        };
         if let (Some(Transaction::Iti41), Some(s)) = (tx, &sub) {
-            results =
-                validate::xds::validate(&format!("evidence/{sha}"), None, &capture, &self.opts());
             let replaced: Vec<&str> = s
                 .associations
                 .iter()
@@ -689,11 +709,13 @@ impl Handler {
         Gate::Pass
     }
 
+    /// The facts of the simulator's state the wire checks need; `facility` is the healthCareFacility
+    /// code of the first CDA document a deposit carries (DMP-VIHF-027).
     fn state_facts(
         &self,
         env: &Envelope<'_, '_>,
         tx: Option<Transaction>,
-        docs: &HashMap<String, Bytes>,
+        facility: Option<String>,
     ) -> StateFacts {
         let mut s = StateFacts {
             signature_trust: self.config.signature_trust.clone(),
@@ -743,9 +765,7 @@ impl Handler {
                         .map(str::to_string);
                 }
                 // DMP-VIHF-027: the CDA healthCareFacility code of the first CDA document carried.
-                s.facility_code = docs
-                    .values()
-                    .find_map(|d| facility_code(d, &self.config.limits));
+                s.facility_code = facility;
             }
             (Some(Transaction::Iti18), Some(p)) => {
                 s.patient_id = iti18::Query::of(p).patient_id().map(str::to_string);
@@ -885,7 +905,7 @@ fn apply_effect(
             let docs = iti41::documents(payload, split, capture);
             let refs = iti41::refs(&docs);
             for (id, r) in &refs {
-                let stored = store.object_path(&r.sha256).is_ok_and(|p| p.is_file());
+                let stored = store.contains(&r.sha256);
                 if !stored {
                     if let Some(b) = docs.get(id) {
                         let _ = store.put(b);
@@ -931,6 +951,11 @@ fn facility_code(bytes: &[u8], limits: &crate::limits::Limits) -> Option<String>
     }
     let text = xml::decode(bytes, limits).ok()?;
     let doc = xml::parse(&text, limits).ok()?;
+    facility_code_in(&doc)
+}
+
+/// `healthCareFacility/code/@code` in a parsed CDA.
+fn facility_code_in(doc: &Document<'_>) -> Option<String> {
     let code = doc
         .descendants()
         .find(|n| n.is_element() && n.tag_name().name() == "healthCareFacility")?
