@@ -193,20 +193,34 @@ fn looks_like_mime(head: &[u8]) -> bool {
 /// full decode: a document with an encoding error is still recognised, and then reported as such).
 fn root_name(bytes: &[u8]) -> Option<(String, String)> {
     let head = &bytes[..bytes.len().min(64 << 10)];
-    let owned: String = if let Some(b) = head.strip_prefix(b"\xFF\xFE") {
-        encoding_rs::UTF_16LE
-            .decode_without_bom_handling(b)
-            .0
-            .into_owned()
+    use std::borrow::Cow;
+    let owned: Cow<'_, str> = if let Some(b) = head.strip_prefix(b"\xFF\xFE") {
+        Cow::Owned(
+            encoding_rs::UTF_16LE
+                .decode_without_bom_handling(b)
+                .0
+                .into_owned(),
+        )
     } else if let Some(b) = head.strip_prefix(b"\xFE\xFF") {
-        encoding_rs::UTF_16BE
-            .decode_without_bom_handling(b)
-            .0
-            .into_owned()
+        Cow::Owned(
+            encoding_rs::UTF_16BE
+                .decode_without_bom_handling(b)
+                .0
+                .into_owned(),
+        )
     } else {
-        String::from_utf8_lossy(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head)).into_owned()
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        // Valid UTF-8 (the usual case, perhaps cut mid-character by the 64 KiB bound) is borrowed,
+        // not copied: the lossy conversion walks byte by byte.
+        match std::str::from_utf8(body) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(e) if e.error_len().is_none() => {
+                Cow::Borrowed(std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or_default())
+            }
+            Err(_) => Cow::Owned(String::from_utf8_lossy(body).into_owned()),
+        }
     };
-    let s = owned.as_str();
+    let s = &*owned;
     let mut i = 0;
     let b = s.as_bytes();
     while i < b.len() {
@@ -319,10 +333,22 @@ pub fn result(
     kind: ArtifactKind,
     findings: Vec<Finding>,
 ) -> ArtifactResult {
+    result_hashed(path, parent, bytes, kind, findings, sha256_hex(bytes))
+}
+
+/// [`result`] when the caller has already hashed `bytes` (`sha256`, lowercase hex).
+pub fn result_hashed(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    kind: ArtifactKind,
+    findings: Vec<Finding>,
+    sha256: String,
+) -> ArtifactResult {
     ArtifactResult {
         path: path.to_string(),
         kind,
-        sha256: sha256_hex(bytes),
+        sha256,
         size: bytes.len() as u64,
         verdict: ArtifactResult::compute_verdict(&findings),
         parent: parent.map(str::to_string),

@@ -117,6 +117,7 @@ fn run(
         attached,
         opts,
         sink,
+        None,
     )
 }
 
@@ -186,6 +187,7 @@ fn run_on(
     attached: Option<Vec<String>>,
     opts: &Options,
     sink: &mut Sink,
+    submission: Option<fxds::Submission<'_, '_>>,
 ) -> Option<MetadataFacts> {
     let entry = meta_entry.map(str::to_string);
     sink.set_part(entry.clone(), 0);
@@ -205,7 +207,11 @@ fn run_on(
         }
         None => return None,
     };
-    let Some(request) = fxds::find_request(doc) else {
+    let request = match submission {
+        Some(sub) => Ok(sub),
+        None => fxds::find_request(doc).map(fxds::Submission::of).ok_or(()),
+    };
+    let Ok(sub) = request else {
         let root = doc.root_element();
         let name = root.tag_name().name();
         let ns = root.tag_name().namespace().unwrap_or("");
@@ -219,7 +225,6 @@ fn run_on(
         );
         return None;
     };
-    let sub = fxds::Submission::of(request);
     let ctx = checks::xds::Context {
         kind,
         dmp: kind == SubmissionKind::Iti41 || opts.target == Target::Dmp,
@@ -380,11 +385,12 @@ pub fn validate(
 /// [`validate`] of an ITI-41 capture whose caller has already split it (`capture`) and decoded and parsed
 /// its SOAP envelope (`text`, `doc`): the DMP simulator parses each request once and shares the views
 /// between its wire checks and this validation. The same results as [`validate`] on the same bytes.
-/// `on_cda` sees the tree of each well-formed carried CDA document, in document order, before its checks
-/// run.
+/// `sha256` is the hash of `bytes`, which the caller has computed already. `on_cda` sees the tree of each
+/// well-formed carried CDA document, in document order, before its checks run.
 pub fn validate_parsed_iti41(
     path: &str,
     bytes: &[u8],
+    sha256: &str,
     capture: &fxds::Capture<'_>,
     text: &xml::XmlText<'_>,
     doc: &roxmltree::Document<'_>,
@@ -406,7 +412,7 @@ pub fn validate_parsed_iti41(
     iti41_parsed(
         path,
         None,
-        bytes,
+        (bytes, Some(sha256)),
         capture,
         root_entry,
         Some((text, doc)),
@@ -435,7 +441,7 @@ fn iti41(
         (Ok(t), Some(Ok(d))) => iti41_parsed(
             path,
             parent,
-            bytes,
+            (bytes, None),
             capture,
             root_entry,
             Some((t, d)),
@@ -455,6 +461,7 @@ fn iti41(
                 Some(Vec::new()),
                 opts,
                 &mut sink,
+                None,
             );
             vec![super::result(
                 path,
@@ -473,7 +480,7 @@ fn iti41(
 fn iti41_parsed(
     path: &str,
     parent: Option<&str>,
-    bytes: &[u8],
+    (bytes, sha256): (&[u8], Option<&str>),
     capture: &fxds::Capture<'_>,
     root_entry: Option<String>,
     envelope: Option<(&xml::XmlText<'_>, &roxmltree::Document<'_>)>,
@@ -483,6 +490,10 @@ fn iti41_parsed(
 ) -> Vec<ArtifactResult> {
     let kind = ArtifactKind::Iti41;
     let mut out = Vec::new();
+    // The SubmitObjectsRequest read once, for resolving the documents and for the metadata checks.
+    let submission = envelope
+        .and_then(|(_, doc)| fxds::find_request(doc))
+        .map(fxds::Submission::of);
     // ITI-41: resolve each xdsb:Document to its bytes.
     let mut bodies: Vec<(String, String, Vec<u8>)> = Vec::new();
     let mut attached = Vec::new();
@@ -499,14 +510,9 @@ fn iti41_parsed(
     if let Some((text, doc)) = envelope {
         {
             sink.set_part(root_entry.clone(), text.base_offset);
-            let ids: std::collections::HashSet<&str> = fxds::find_request(doc)
-                .map(|r| {
-                    fxds::Submission::of(r)
-                        .entries
-                        .iter()
-                        .filter_map(|e| e.id)
-                        .collect()
-                })
+            let ids: std::collections::HashSet<&str> = submission
+                .as_ref()
+                .map(|sub| sub.entries.iter().filter_map(|e| e.id).collect())
                 .unwrap_or_default();
             for d in fxds::find_provide_and_register(doc)
                 .map(fxds::documents)
@@ -584,8 +590,13 @@ fn iti41_parsed(
         Some(attached),
         opts,
         &mut sink,
+        submission,
     );
-    out.push(super::result(path, parent, bytes, kind, sink.finish()));
+    let findings = sink.finish();
+    out.push(match sha256 {
+        Some(h) => super::result_hashed(path, parent, bytes, kind, findings, h.to_string()),
+        None => super::result(path, parent, bytes, kind, findings),
+    });
     for (i, d) in carried.iter().enumerate() {
         let nested = format!("{path}!{}", d.key);
         match (&parsed.texts[i], &trees[i]) {

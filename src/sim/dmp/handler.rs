@@ -129,9 +129,9 @@ fn endpoint_name(tx: Option<Transaction>) -> &'static str {
     }
 }
 
-fn refs(findings: &[Finding]) -> Vec<FindingRef> {
+fn refs<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Vec<FindingRef> {
     findings
-        .iter()
+        .into_iter()
         .filter(|f| f.verdict != Verdict::Pass && f.verdict != Verdict::NotApplicable)
         .map(|f| FindingRef {
             requirement: f.requirement.clone(),
@@ -286,6 +286,7 @@ impl Handler {
             (Some(Transaction::Iti41), Some(_)) => validate::xds::validate_parsed_iti41(
                 &format!("evidence/{sha}"),
                 &capture,
+                &sha,
                 &split.capture,
                 &text,
                 &doc,
@@ -305,7 +306,7 @@ impl Handler {
                 .values()
                 .find_map(|d| facility_code(d, &self.config.limits));
         }
-        let state = self.state_facts(&env, tx, facility);
+        let state = self.state_facts(&env, tx, sub.as_ref(), facility);
         let w = Wire {
             envelope: doc.root_element(),
             http: &http,
@@ -393,10 +394,11 @@ impl Handler {
 
         // Record the request durably with its findings (and, for a deposit that may be registered, each
         // document as its own object: the repository serves it from there), then the findings log.
-        let mut all: Vec<Finding> = wire_findings.clone();
-        if let Some(r) = results.first() {
-            all.extend(r.findings.iter().cloned());
-        }
+        // The request's findings: the wire checks', then the capture's validation (borrowed, not copied).
+        let all: Vec<&Finding> = wire_findings
+            .iter()
+            .chain(results.first().into_iter().flat_map(|r| &r.findings))
+            .collect();
         let entry =
             |direction: Direction, peer: Option<&str>, findings: Vec<FindingRef>| ManifestEntry {
                 at: evidence::now_rfc3339(),
@@ -414,7 +416,7 @@ impl Handler {
             Some(entry(
                 Direction::Request,
                 peer.subject.as_deref(),
-                refs(&all),
+                refs(all.iter().copied()),
             )),
         )];
         let mut doc_refs = HashMap::new();
@@ -446,7 +448,7 @@ impl Handler {
                 None,
             );
         }
-        let _ = self.findings.append(endpoint, &sha, &all);
+        let _ = self.findings.append(endpoint, &sha, all.iter().copied());
         for r in results.iter().skip(1) {
             let _ = self.findings.append(endpoint, &r.sha256, &r.findings);
         }
@@ -715,6 +717,7 @@ impl Handler {
         &self,
         env: &Envelope<'_, '_>,
         tx: Option<Transaction>,
+        sub: Option<&fxds::Submission<'_, '_>>,
         facility: Option<String>,
     ) -> StateFacts {
         let mut s = StateFacts {
@@ -744,11 +747,9 @@ impl Handler {
                 .and_then(|der| crate::pki::subject_of(&der));
         }
         match (tx, env.payload) {
-            (Some(Transaction::Iti41), Some(p)) => {
-                if let Some(ss) = super::cmd::submit_objects(p)
-                    .map(fxds::Submission::of)
-                    .as_ref()
-                    .and_then(|sub| sub.submission_sets().first().copied().cloned())
+            (Some(Transaction::Iti41), Some(_)) => {
+                if let Some(ss) =
+                    sub.and_then(|sub| sub.submission_sets().first().copied().cloned())
                 {
                     s.patient_id = ss
                         .identified(fxds::uuid::SS_PATIENT_ID)
