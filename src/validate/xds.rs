@@ -109,15 +109,17 @@ fn run(
     let text = xml::decode(meta, &opts.limits);
     let doc = text.as_ref().ok().map(|t| xml::parse(t, &opts.limits));
     run_on(
-        text.as_ref(),
-        doc.as_ref().map(Result::as_ref),
-        meta_entry,
+        Metadata {
+            entry: meta_entry,
+            text: text.as_ref(),
+            doc: doc.as_ref().map(Result::as_ref),
+            submission: None,
+        },
         &carried,
         kind,
         attached,
         opts,
         sink,
-        None,
     )
 }
 
@@ -176,19 +178,31 @@ impl<'b> ParsedDocs<'b> {
     }
 }
 
+/// A SubmitObjectsRequest as read so far: where it is, its decoding (or why it failed), its parse when
+/// decoding worked (or why it failed), and its submission when the caller has already read it.
+struct Metadata<'m, 'i> {
+    entry: Option<&'m str>,
+    text: Result<&'m xml::XmlText<'i>, &'m xml::XmlError>,
+    doc: Option<Result<&'m roxmltree::Document<'i>, &'m xml::XmlError>>,
+    submission: Option<fxds::Submission<'m, 'i>>,
+}
+
 /// The metadata checks on a decoded and (when decoding worked) parsed SubmitObjectsRequest, with the
 /// carried documents' views.
 fn run_on(
-    text: Result<&xml::XmlText<'_>, &xml::XmlError>,
-    doc: Option<Result<&roxmltree::Document<'_>, &xml::XmlError>>,
-    meta_entry: Option<&str>,
+    meta: Metadata<'_, '_>,
     carried: &[checks::xds::Doc<'_, '_, '_>],
     kind: SubmissionKind,
     attached: Option<Vec<String>>,
     opts: &Options,
     sink: &mut Sink,
-    submission: Option<fxds::Submission<'_, '_>>,
 ) -> Option<MetadataFacts> {
+    let Metadata {
+        entry: meta_entry,
+        text,
+        doc,
+        submission,
+    } = meta;
     let entry = meta_entry.map(str::to_string);
     sink.set_part(entry.clone(), 0);
     let text = match text {
@@ -382,21 +396,38 @@ pub fn validate(
     )
 }
 
-/// [`validate`] of an ITI-41 capture whose caller has already split it (`capture`) and decoded and parsed
-/// its SOAP envelope (`text`, `doc`): the DMP simulator parses each request once and shares the views
-/// between its wire checks and this validation. The same results as [`validate`] on the same bytes.
-/// `sha256` is the hash of `bytes`, which the caller has computed already. `on_cda` sees the tree of each
-/// well-formed carried CDA document, in document order, before its checks run.
+/// An ITI-41 capture as its caller (the DMP simulator) has already read it.
+#[derive(Debug, Clone, Copy)]
+pub struct ParsedIti41<'a> {
+    /// The capture's bytes.
+    pub bytes: &'a [u8],
+    /// Their SHA-256 (lowercase hex).
+    pub sha256: &'a str,
+    /// The capture split into HTTP headers and MIME parts.
+    pub capture: &'a fxds::Capture<'a>,
+    /// The SOAP envelope, decoded.
+    pub text: &'a xml::XmlText<'a>,
+    /// The SOAP envelope, parsed.
+    pub doc: &'a roxmltree::Document<'a>,
+}
+
+/// [`validate`] of an ITI-41 capture whose caller has already hashed and split it and decoded and parsed
+/// its SOAP envelope: the DMP simulator reads each request once and shares the views between its wire
+/// checks and this validation. The same results as [`validate`] on the same bytes. `on_cda` sees the
+/// tree of each well-formed carried CDA document, in document order, before its checks run.
 pub fn validate_parsed_iti41(
     path: &str,
-    bytes: &[u8],
-    sha256: &str,
-    capture: &fxds::Capture<'_>,
-    text: &xml::XmlText<'_>,
-    doc: &roxmltree::Document<'_>,
+    parsed: ParsedIti41<'_>,
     opts: &Options,
     on_cda: &mut super::OnCda<'_>,
 ) -> Vec<ArtifactResult> {
+    let ParsedIti41 {
+        bytes,
+        sha256,
+        capture,
+        text,
+        doc,
+    } = parsed;
     if super::detect_kind(bytes) == ArtifactKind::XdsMetadata {
         // Not an ITI-41 message but standalone metadata: judged as such, as `validate` does.
         return validate(path, None, bytes, opts);
@@ -424,6 +455,8 @@ pub fn validate_parsed_iti41(
 
 /// The ITI-41 part of [`validate`], from the decoded (`text`) and parsed (`doc`, when decoding worked)
 /// envelope.
+// The capture and its parts as `validate` read them, threaded through one private step: a struct
+// would only rename them.
 #[allow(clippy::too_many_arguments)]
 fn iti41(
     path: &str,
@@ -453,15 +486,17 @@ fn iti41(
             // The envelope is unreadable: no document can be resolved; the metadata checks say why.
             let mut sink = sink;
             run_on(
-                text.as_ref(),
-                doc.map(Result::as_ref),
-                root_entry.as_deref(),
+                Metadata {
+                    entry: root_entry.as_deref(),
+                    text: text.as_ref(),
+                    doc: doc.map(Result::as_ref),
+                    submission: None,
+                },
                 &[],
                 SubmissionKind::Iti41,
                 Some(Vec::new()),
                 opts,
                 &mut sink,
-                None,
             );
             vec![super::result(
                 path,
@@ -476,6 +511,8 @@ fn iti41(
 
 /// ITI-41 with a readable envelope: resolve each xdsb:Document to its bytes, parse each CDA once, run the
 /// metadata checks, then validate each document as its own nested artifact.
+// The capture and its parts as `validate` read them, threaded through one private step: a struct
+// would only rename them.
 #[allow(clippy::too_many_arguments)]
 fn iti41_parsed(
     path: &str,
@@ -582,15 +619,17 @@ fn iti41_parsed(
         return out;
     };
     run_on(
-        Ok(text),
-        Some(Ok(doc)),
-        root_entry.as_deref(),
+        Metadata {
+            entry: root_entry.as_deref(),
+            text: Ok(text),
+            doc: Some(Ok(doc)),
+            submission,
+        },
         &views,
         SubmissionKind::Iti41,
         Some(attached),
         opts,
         &mut sink,
-        submission,
     );
     let findings = sink.finish();
     out.push(match sha256 {

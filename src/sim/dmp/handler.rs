@@ -285,11 +285,13 @@ impl Handler {
         let results: Vec<ArtifactResult> = match (tx, &sub) {
             (Some(Transaction::Iti41), Some(_)) => validate::xds::validate_parsed_iti41(
                 &format!("evidence/{sha}"),
-                &capture,
-                &sha,
-                &split.capture,
-                &text,
-                &doc,
+                validate::xds::ParsedIti41 {
+                    bytes: &capture,
+                    sha256: &sha,
+                    capture: &split.capture,
+                    text: &text,
+                    doc: &doc,
+                },
                 &self.opts(),
                 &mut |cda| {
                     if facility.is_none() {
