@@ -374,25 +374,24 @@ pub fn validate_cda(
 ) -> ArtifactResult {
     let text = xml::decode(bytes, &opts.limits);
     let doc = text.as_ref().ok().map(|t| xml::parse(t, &opts.limits));
-    validate_parsed_cda(path, parent, bytes, &text, doc.as_ref(), opts, &mut |_| {})
+    let findings = parsed_cda_findings(bytes, &text, doc.as_ref(), opts, &mut |_| {});
+    result(path, parent, bytes, ArtifactKind::Cda, findings)
 }
 
 /// What a caller of [`xds::validate_parsed_iti41`] may look at in each carried CDA: its parsed tree
 /// (whenever it is well-formed, whatever its root).
 pub type OnCda<'f> = dyn FnMut(&roxmltree::Document<'_>) + 'f;
 
-/// [`validate_cda`] on a CDA the caller has already decoded (`text`) and, when that worked, parsed
-/// (`doc`): the same findings, without parsing the bytes again. `on_cda` sees the tree, when there is one,
-/// before the checks.
-pub fn validate_parsed_cda(
-    path: &str,
-    parent: Option<&str>,
+/// The findings of [`validate_cda`] on a CDA the caller has already decoded (`text`) and, when that
+/// worked, parsed (`doc`): the same findings, without parsing the bytes again. `on_cda` sees the tree,
+/// when there is one, before the checks.
+pub fn parsed_cda_findings(
     bytes: &[u8],
     text: &Result<xml::XmlText<'_>, xml::XmlError>,
     doc: Option<&Result<roxmltree::Document<'_>, xml::XmlError>>,
     opts: &Options,
     on_cda: &mut OnCda<'_>,
-) -> ArtifactResult {
+) -> Vec<Finding> {
     if let Some(Ok(d)) = doc {
         on_cda(d);
     }
@@ -411,7 +410,7 @@ pub fn validate_parsed_cda(
         findings.extend(xsd.unwrap_or_default());
         findings.extend(crate::schematron::kit::findings(kit, bytes));
     }
-    result(path, parent, bytes, ArtifactKind::Cda, findings)
+    findings
 }
 
 /// CDA-BODY-011 (the document is valid against the kit's extended CDA schema) judged by the `KIT:XSD`

@@ -396,6 +396,9 @@ pub fn validate(
     )
 }
 
+/// Bytes their caller has already hashed, with their SHA-256 (lowercase hex).
+pub type KnownHashes<'a> = &'a [(&'a [u8], &'a str)];
+
 /// An ITI-41 capture as its caller (the DMP simulator) has already read it.
 #[derive(Debug, Clone, Copy)]
 pub struct ParsedIti41<'a> {
@@ -409,6 +412,9 @@ pub struct ParsedIti41<'a> {
     pub text: &'a xml::XmlText<'a>,
     /// The SOAP envelope, parsed.
     pub doc: &'a roxmltree::Document<'a>,
+    /// Documents the caller has already hashed, with their SHA-256: a carried document with the same
+    /// bytes is not hashed again.
+    pub documents_sha256: KnownHashes<'a>,
 }
 
 /// [`validate`] of an ITI-41 capture whose caller has already hashed and split it and decoded and parsed
@@ -427,6 +433,7 @@ pub fn validate_parsed_iti41(
         capture,
         text,
         doc,
+        documents_sha256,
     } = parsed;
     if super::detect_kind(bytes) == ArtifactKind::XdsMetadata {
         // Not an ITI-41 message but standalone metadata: judged as such, as `validate` does.
@@ -443,7 +450,7 @@ pub fn validate_parsed_iti41(
     iti41_parsed(
         path,
         None,
-        (bytes, Some(sha256)),
+        (bytes, Some(sha256), documents_sha256),
         capture,
         root_entry,
         Some((text, doc)),
@@ -474,7 +481,7 @@ fn iti41(
         (Ok(t), Some(Ok(d))) => iti41_parsed(
             path,
             parent,
-            (bytes, None),
+            (bytes, None, &[]),
             capture,
             root_entry,
             Some((t, d)),
@@ -517,7 +524,7 @@ fn iti41(
 fn iti41_parsed(
     path: &str,
     parent: Option<&str>,
-    (bytes, sha256): (&[u8], Option<&str>),
+    (bytes, sha256, known_sha256): (&[u8], Option<&str>, KnownHashes<'_>),
     capture: &fxds::Capture<'_>,
     root_entry: Option<String>,
     envelope: Option<(&xml::XmlText<'_>, &roxmltree::Document<'_>)>,
@@ -639,15 +646,23 @@ fn iti41_parsed(
     for (i, d) in carried.iter().enumerate() {
         let nested = format!("{path}!{}", d.key);
         match (&parsed.texts[i], &trees[i]) {
-            (Some(text), tree) => out.push(super::validate_parsed_cda(
-                &nested,
-                Some(path),
-                d.bytes,
-                text,
-                tree.as_ref(),
-                opts,
-                on_cda,
-            )),
+            (Some(text), tree) => {
+                let findings =
+                    super::parsed_cda_findings(d.bytes, text, tree.as_ref(), opts, on_cda);
+                // The caller's hash of the same bytes (compared whole, not by address), if it has one.
+                let sha256 = known_sha256
+                    .iter()
+                    .find(|(b, _)| *b == d.bytes)
+                    .map_or_else(|| super::sha256_hex(d.bytes), |(_, h)| h.to_string());
+                out.push(super::result_hashed(
+                    &nested,
+                    Some(path),
+                    d.bytes,
+                    ArtifactKind::Cda,
+                    findings,
+                    sha256,
+                ));
+            }
             (None, _) => out.extend(super::validate_nested(&nested, Some(path), d.bytes, opts)),
         }
     }

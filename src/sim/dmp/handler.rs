@@ -282,6 +282,12 @@ impl Handler {
         // A deposit's full validation, on the envelope parsed above; each CDA it carries is parsed once,
         // and DMP-VIHF-027 reads the healthCareFacility code from that same tree.
         let mut facility = None;
+        // Each document hashed once: its evidence object's name, and its validation result's hash.
+        let doc_refs_all = iti41::refs(&docs);
+        let documents_sha256: Vec<(&[u8], &str)> = docs
+            .iter()
+            .filter_map(|(id, b)| Some((&b[..], doc_refs_all.get(id)?.sha256.as_str())))
+            .collect();
         let results: Vec<ArtifactResult> = match (tx, &sub) {
             (Some(Transaction::Iti41), Some(_)) => validate::xds::validate_parsed_iti41(
                 &format!("evidence/{sha}"),
@@ -291,6 +297,7 @@ impl Handler {
                     capture: &split.capture,
                     text: &text,
                     doc: &doc,
+                    documents_sha256: &documents_sha256,
                 },
                 &self.opts(),
                 &mut |cda| {
@@ -424,18 +431,15 @@ impl Handler {
         let mut doc_refs = HashMap::new();
         if normal && tx == Some(Transaction::Iti41) {
             for (id, bytes) in &docs {
-                let s = Staged::new(
+                let Some(r) = doc_refs_all.get(id) else {
+                    continue;
+                };
+                staged.push(Staged::with_sha(
+                    r.sha256.clone(),
                     bytes.clone(),
                     Some(entry(Direction::Document, None, Vec::new())),
-                );
-                doc_refs.insert(
-                    id.clone(),
-                    iti41::DocRef {
-                        sha256: s.sha256.clone(),
-                        size: bytes.len() as u64,
-                    },
-                );
-                staged.push(s);
+                ));
+                doc_refs.insert(id.clone(), r.clone());
             }
         }
         if let Err(e) = self.evidence.commit(staged) {
