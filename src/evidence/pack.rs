@@ -299,9 +299,19 @@ impl Packs {
             at += (head.len() + bytes.len() + 1) as u64;
         }
         // One write: the frames of a batch land together; a crash cuts at most the tail.
-        a.file.write_all(&buf).map_err(io_err(&path))?;
+        let written = a
+            .file
+            .write_all(&buf)
+            .and_then(|()| a.file.sync_data())
+            .map_err(io_err(&path));
+        if let Err(e) = written {
+            // Part of the batch may be in the file, unflushed: never append after it (a reader stops
+            // at the first broken frame, so later, acknowledged frames would be lost). The next batch
+            // starts a new pack; this one keeps its torn tail, which verify reports as such.
+            self.active = None;
+            return Err(e);
+        }
         a.size = at;
-        a.file.sync_data().map_err(io_err(&path))?;
         self.index.extend(placed);
         Ok(())
     }
