@@ -177,12 +177,41 @@ const NOT_YET_VALID: &str = "certificate not valid yet";
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
     anchors: Vec<CertificateDer<'static>>,
+    /// Chains verified during one second (shared by clones: same anchors).
+    verified: std::sync::Arc<std::sync::Mutex<VerifiedChains>>,
+}
+
+/// The chains [`Trust::check`] accepted at one time, in whole seconds. X.509 validity has a one-second
+/// resolution and webpki compares whole seconds, so within that second the same chain gets the same
+/// verdict: the DMP simulator, which sees the same signer certificates on every request, verifies each
+/// chain (an RSA verification per certificate) once a second instead of twice per deposit.
+#[derive(Debug, Default)]
+struct VerifiedChains {
+    second: u64,
+    /// SHA-256 of the length-prefixed DERs of the certificate and its intermediates.
+    chains: std::collections::HashSet<[u8; 32]>,
+}
+
+/// Bound on the chains remembered for one second (a peer presenting many certificates cannot grow it).
+const MAX_VERIFIED_CHAINS: usize = 256;
+
+/// The key of a chain: every DER length-prefixed, so that no two chains share a key.
+fn chain_key(cert: &[u8], intermediates: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    for der in std::iter::once(cert).chain(intermediates.iter().map(|c| c.as_ref())) {
+        h.update((der.len() as u64).to_be_bytes());
+        h.update(der);
+    }
+    h.finalize().into()
 }
 
 impl Trust {
     /// Trusts these CA certificates.
     pub fn new(anchors: Vec<CertificateDer<'static>>) -> Trust {
-        Trust { anchors }
+        Trust {
+            anchors,
+            verified: Default::default(),
+        }
     }
 
     /// No CA configured.
@@ -201,6 +230,31 @@ impl Trust {
         if self.anchors.is_empty() {
             return Err(DsigError::NoTrust);
         }
+        let second = now.as_secs();
+        let key = chain_key(cert, intermediates);
+        {
+            let v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            if v.second == second && v.chains.contains(&key) {
+                return Ok(());
+            }
+        }
+        self.verify_chain(cert, intermediates, now)?;
+        let mut v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if v.second != second || v.chains.len() >= MAX_VERIFIED_CHAINS {
+            v.second = second;
+            v.chains.clear();
+        }
+        v.chains.insert(key);
+        Ok(())
+    }
+
+    /// The chain verification proper (webpki).
+    fn verify_chain(
+        &self,
+        cert: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), DsigError> {
         let anchors: Vec<_> = self
             .anchors
             .iter()
