@@ -1,28 +1,23 @@
 //! Group commit: many concurrent requests stored and recorded with one disk flush per batch, each caller
 //! still returning only once ITS objects and manifest lines are durable.
 //!
-//! # Why a write-ahead log
-//! Flushing a newly created file costs a journal commit and a disk cache flush each (about 2–4 ms on the
-//! reference machine, even when many files are flushed one after the other), so one `fsync` per object
-//! caps a simulator at a few hundred objects a second. [`EvidenceStore::commit`] therefore appends the
-//! objects of a whole batch to one write-ahead log segment (`evidence/wal/<seq>.wal`) and flushes that
-//! single file, then writes the `objects/<aa>/<sha256>` files without flushing them, then appends the
-//! manifest lines and flushes the manifest. The order keeps the store's promise: an object is durable
-//! (in the log) before any manifest line names it, and a line is durable before the caller answers.
+//! # A batch
+//! [`EvidenceStore::commit`] appends the new objects of a whole batch to the active pack (see
+//! [`super::pack`]) in one write and flushes that single file, then appends the manifest lines and
+//! flushes the manifest. The order keeps the store's promise: an object is durable before any manifest
+//! line names it, and a line is durable before the caller answers. Nothing else is written: no file is
+//! created per object (creating and flushing a file costs a journal commit each, which capped the
+//! simulator at a few hundred deposits a second).
 //!
-//! # Checkpoints and recovery
-//! When a segment exceeds [`SEGMENT_BYTES`] a new one is started and the old one is checkpointed in the
-//! background: the object files it covers are made durable (`syncfs` on Linux: one flush for all of them;
-//! elsewhere, or for a segment of a few objects, one `fsync` each), then the segment is deleted. The active segment is checkpointed when the
-//! last store of the folder is dropped (clean shutdown). After a crash, [`EvidenceStore::open`] replays
-//! every segment left: a frame whose object file is missing, short or altered is stored again (durably),
-//! a torn last frame (a batch cut short, never acknowledged) is ignored, then the segment is deleted.
-//!
-//! # Segment format
-//! Frames, each `DUIWAL1 <sha256 hex> <size>\n<bytes>\n`; a frame is valid when its bytes hash to its name.
+//! # Legacy write-ahead log
+//! Earlier versions appended a batch to `evidence/wal/<seq>.wal` and then wrote one `objects/` file per
+//! object, deleting the segment once those files were durable. A segment left by a crash of such a
+//! version is replayed by [`EvidenceStore::open`]: a frame whose object file is missing, short or altered
+//! is stored again (durably), a torn last frame (a batch cut short, never acknowledged) is ignored, then
+//! the segment is deleted. Segment frames are `DUIWAL1 <sha256 hex> <size>\n<bytes>\n`.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
@@ -33,10 +28,8 @@ use super::{
     io_err, sha256_hex, sync_dir, ChainedEntry, EvidenceError, EvidenceStore, ManifestEntry,
 };
 
-/// The write-ahead log folder under `evidence/`.
+/// The legacy write-ahead log folder under `evidence/` (replayed at open, no longer written).
 pub const WAL_DIR: &str = "wal";
-/// Size beyond which a segment is closed and checkpointed.
-pub const SEGMENT_BYTES: u64 = 256 << 20;
 const MAGIC: &str = "DUIWAL1 ";
 
 /// One object to store and, usually, the manifest entry that names it (its `sha256` and `size` are filled
@@ -89,66 +82,11 @@ pub(super) struct Queue {
     errors: HashMap<u64, String>,
 }
 
-/// The active segment.
-pub(super) struct Wal {
-    file: File,
-    dir: PathBuf,
-    objects: PathBuf,
-    seq: u64,
-    size: u64,
-    frames: u64,
-}
-
 /// Group-commit state shared by the stores of one folder.
 #[derive(Default)]
 pub(super) struct GroupCommit {
     pub(super) queue: Mutex<Queue>,
     pub(super) cv: Condvar,
-    pub(super) wal: Mutex<Option<Wal>>,
-}
-
-impl Drop for GroupCommit {
-    /// Clean shutdown: the active segment's objects are made durable and the segment deleted.
-    fn drop(&mut self) {
-        let wal = self.wal.get_mut().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(w) = wal {
-            let path = segment_path(&w.dir, w.seq);
-            drop(w.file);
-            let _ = checkpoint(&w.objects, &w.dir, &path, w.frames);
-        }
-    }
-}
-
-fn segment_path(dir: &Path, seq: u64) -> PathBuf {
-    dir.join(format!("{seq:08}.wal"))
-}
-
-impl Wal {
-    fn open(root: &Path, objects: &Path) -> Result<Wal, EvidenceError> {
-        let dir = root.join(WAL_DIR);
-        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        let seq = segments(&dir)?.last().map_or(1, |(s, _)| s + 1);
-        Wal::create(dir, objects.to_path_buf(), seq)
-    }
-
-    fn create(dir: PathBuf, objects: PathBuf, seq: u64) -> Result<Wal, EvidenceError> {
-        let path = segment_path(&dir, seq);
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
-        // The segment's name must survive a crash too.
-        sync_dir(&dir)?;
-        Ok(Wal {
-            file,
-            dir,
-            objects,
-            seq,
-            size: 0,
-            frames: 0,
-        })
-    }
 }
 
 /// The segments of a folder, by sequence number.
@@ -310,71 +248,27 @@ impl EvidenceStore {
         }
     }
 
-    /// One batch: log frames + flush, object files, manifest lines + flush.
+    /// One batch: new objects to the active pack + one flush, then manifest lines + one flush.
     fn write_batch(&self, jobs: &[Job]) -> Result<(), EvidenceError> {
-        let mut wal = self
-            .shared
-            .group
-            .wal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if wal.is_none() {
-            *wal = Some(Wal::open(&self.root, &self.objects)?);
-        }
-        let Some(w) = wal.as_mut() else {
-            return Ok(());
-        };
-        let seg = segment_path(&w.dir, w.seq);
-        // 1. New objects to the log, flushed once.
-        let mut seen = HashSet::new();
-        let mut fresh: Vec<&Staged> = Vec::new();
-        for item in jobs.iter().flat_map(|j| &j.items) {
-            if !seen.insert(item.sha256.as_str()) {
-                continue;
-            }
-            let path = self.object_path(&item.sha256)?;
-            if let Ok(m) = std::fs::metadata(&path) {
-                // Already stored (durable through an earlier batch or put): free once checked.
-                if m.len() == item.bytes.len() as u64
-                    && std::fs::read(&path).is_ok_and(|b| b == item.bytes)
-                {
+        {
+            let mut packs = self.shared.packs.lock().unwrap_or_else(|p| p.into_inner());
+            // 1. The objects not stored yet, once each (an intact copy in a pack or a loose file is
+            // reused; an altered one is left where it is, reported by verify, and the bytes stored again).
+            let mut seen = HashSet::new();
+            let mut fresh: Vec<(&str, &[u8])> = Vec::new();
+            for item in jobs.iter().flat_map(|j| &j.items) {
+                if !seen.insert(item.sha256.as_str()) {
                     continue;
                 }
-                self.quarantine(&path, &item.sha256)?;
+                if self.stored_intact(&packs, &item.sha256, &item.bytes)? {
+                    continue;
+                }
+                fresh.push((&item.sha256, &item.bytes));
             }
-            fresh.push(item);
+            // 2. One append, one flush.
+            packs.append(&fresh)?;
         }
-        if !fresh.is_empty() {
-            for item in &fresh {
-                let head = format!("{MAGIC}{} {}\n", item.sha256, item.bytes.len());
-                w.file
-                    .write_all(head.as_bytes())
-                    .and_then(|()| w.file.write_all(&item.bytes))
-                    .and_then(|()| w.file.write_all(b"\n"))
-                    .map_err(io_err(&seg))?;
-                w.size += (head.len() + item.bytes.len() + 1) as u64;
-                w.frames += 1;
-            }
-            w.file.sync_data().map_err(io_err(&seg))?;
-        }
-        // 2. The object files, not flushed (the log holds them until the checkpoint).
-        for item in &fresh {
-            self.write_object_unsynced(&item.sha256, &item.bytes)?;
-        }
-        // 3. A full segment is checkpointed in the background.
-        if w.size >= SEGMENT_BYTES {
-            let next = Wal::create(w.dir.clone(), w.objects.clone(), w.seq + 1)?;
-            let old = std::mem::replace(w, next);
-            let path = segment_path(&old.dir, old.seq);
-            drop(old.file);
-            let (objects, dir, frames) = (old.objects, old.dir, old.frames);
-            std::thread::spawn(move || {
-                // A failure leaves the segment for the next open to replay.
-                let _ = checkpoint(&objects, &dir, &path, frames);
-            });
-        }
-        drop(wal);
-        // 4. The manifest lines, in ticket order, then one flush.
+        // 3. The manifest lines, in ticket order, then one flush.
         let seq = {
             let mut a = self
                 .shared
@@ -410,25 +304,29 @@ impl EvidenceStore {
         self.sync_upto(seq)
     }
 
-    /// Writes an object file (temp file, rename) without flushing it.
-    fn write_object_unsynced(&self, name: &str, bytes: &[u8]) -> Result<(), EvidenceError> {
-        let dir = self.objects.join(&name[..2]);
-        if !dir.is_dir() {
-            match std::fs::create_dir(&dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io_err(&dir)(e)),
+    /// True when an intact copy of `bytes` (named `name`) is already durable: in a pack (read back and
+    /// compared) or as a loose file. An altered loose copy is moved to `quarantine/`.
+    pub(super) fn stored_intact(
+        &self,
+        packs: &super::pack::Packs,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<bool, EvidenceError> {
+        if let Some(loc) = packs.locate(name) {
+            if loc.size == bytes.len() as u64
+                && super::pack::read(packs.dir(), loc).is_ok_and(|b| b == bytes)
+            {
+                return Ok(true);
             }
         }
-        let tmp = self.tmp_path(name);
-        let path = dir.join(name);
-        let res = std::fs::write(&tmp, bytes)
-            .map_err(io_err(&tmp))
-            .and_then(|()| std::fs::rename(&tmp, &path).map_err(io_err(&path)));
-        if res.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        let path = self.object_path(name)?;
+        if let Ok(m) = std::fs::metadata(&path) {
+            if m.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|b| b == bytes) {
+                return Ok(true);
+            }
+            self.quarantine(&path, name)?;
         }
-        res
+        Ok(false)
     }
 
     /// Replays the segments a crash left: every logged object is stored again if its file is missing or

@@ -6,28 +6,44 @@
 //! # On-disk layout
 //! ```text
 //! <state_dir>/evidence/
-//!   objects/<aa>/<sha256>   the bytes, named by the lowercase hex SHA-256 of their content; <aa> = its first
-//!                           two hex digits (256 folders keep directories small)
+//!   packs/<seq>.pack        objects stored by the simulators (EvidenceStore::commit), appended as frames
+//!                           `DUIPACK1 <sha256> <size>\n<bytes>\n` to one file at a time, like git packfiles
+//!                           (see the `pack` module); <seq> = 8 digits, a new pack per open and per 256 MiB
+//!   objects/<aa>/<sha256>   loose objects (EvidenceStore::put, and every object of stores written before
+//!                           packs existed): the bytes, named by the lowercase hex SHA-256 of their content;
+//!                           <aa> = its first two hex digits (256 folders keep directories small)
 //!   manifest.jsonl          one JSON object a line (a ManifestEntry), appended, never rewritten:
 //!                           {"at","exchange","endpoint","direction","peer","sha256","size","findings":[…],
 //!                            "prev"}  (see Tamper evidence)
-//!   tmp/                    objects being written (a leftover after a crash is harmless and ignored)
-//!   quarantine/             altered objects that a later put of the genuine bytes moved out of its way
+//!   tmp/                    loose objects being written (a leftover after a crash is harmless and ignored)
+//!   quarantine/             altered loose objects that a later put of the genuine bytes moved out of its way
+//!   wal/<seq>.wal           only in stores of earlier versions, after a crash: replayed into objects/ at open
 //! ```
+//! Both kinds of object are read everywhere: [`EvidenceStore::get`] looks in the packs (an in-memory
+//! index sha256 → pack, offset, size, rebuilt from the frame headers at open), then for a loose file;
+//! [`verify`] hashes every loose file and every pack frame.
 //!
 //! # Durability
-//! [`EvidenceStore::put`] writes to `tmp/`, fsyncs the file, renames it into `objects/<aa>/` and fsyncs that
-//! folder: an object is either absent or complete. [`EvidenceStore::record`] appends one line with a single
-//! `write` on a file opened in append mode and fsyncs it before returning; concurrent callers share one fsync
-//! (group commit), so many tasks recording at once cost about one disk flush, not one each.
+//! [`EvidenceStore::commit`] (the simulators' path) appends the objects of a whole batch of concurrent
+//! requests to the active pack in one write and fsyncs it, then appends their manifest lines and fsyncs
+//! the manifest: an object is durable before a line names it, a line before the caller answers; no file
+//! is created per object. [`EvidenceStore::put`] writes a loose object to `tmp/`, fsyncs the file,
+//! renames it into `objects/<aa>/` and fsyncs that folder: an object is either absent or complete.
+//! [`EvidenceStore::record`] appends one line with a single `write` on a file opened in append mode and
+//! fsyncs it before returning; concurrent callers share one fsync (group commit), so many tasks recording
+//! at once cost about one disk flush, not one each.
 //!
 //! A crash can leave: an object that no manifest line names (stored, not yet recorded: reported as
-//! *unreferenced*, not damage), a `tmp/` file, or a torn last manifest line (a write cut short: reported as
-//! *torn*, never acknowledged, not damage). When a writer opens a manifest whose last line is torn it ends
+//! *unreferenced*, not damage), a `tmp/` file, a pack ending in a frame cut short (a batch never
+//! acknowledged: reported as a *torn* pack, not damage; the next open starts a new pack, so nothing is
+//! ever appended after it), or a torn last manifest line (a write cut short: reported as *torn*, never
+//! acknowledged, not damage). When a writer opens a manifest whose last line is torn it ends
 //! that line with a newline first, so the next entry starts on a line of its own; the torn bytes stay (the
 //! store never deletes). Damage is a manifest line naming an object that is missing, an object whose bytes
-//! no longer hash to its name or differ in size from the manifest, a manifest line that is not an entry, a
-//! broken chain, or an altered copy that a later `put` moved to `quarantine/`.
+//! no longer hash to its name (a loose file or a pack frame) or differ in size from the manifest, a pack
+//! frame that cannot be read with data after it, a manifest line that is not an entry, a broken chain, or
+//! an altered copy that a later store of the genuine bytes replaced (moved to `quarantine/`, or left in its
+//! pack beside the new frame).
 //!
 //! # Tamper evidence
 //! Objects are checked by their names. Manifest lines are chained: each carries `prev`, the SHA-256 of the
@@ -37,8 +53,10 @@
 //! time: two writers would interleave two chains.
 
 mod commit;
+mod pack;
 
-pub use commit::{Staged, SEGMENT_BYTES, WAL_DIR};
+pub use commit::{Staged, WAL_DIR};
+pub use pack::{PACK_BYTES, PACK_DIR};
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -201,8 +219,10 @@ struct Shared {
     appender: Mutex<Appender>,
     sync: Mutex<SyncState>,
     synced_cv: Condvar,
-    /// Batches of [`EvidenceStore::commit`] and the write-ahead log.
+    /// Batches of [`EvidenceStore::commit`].
     group: commit::GroupCommit,
+    /// The pack files and their index.
+    packs: Mutex<pack::Packs>,
 }
 
 /// The manifests open in this process, by canonical path.
@@ -236,7 +256,8 @@ impl EvidenceStore {
         ))
     }
 
-    /// Opens (creates) `<state_dir>/evidence/` with `objects/<aa>/<sha256>` files and `manifest.jsonl`.
+    /// Opens (creates) `<state_dir>/evidence/` with `manifest.jsonl`, `packs/` and `objects/`, and reads
+    /// the pack frame headers into the index.
     ///
     /// Stores opened on the same folder within one process share their writer state, so their lines form
     /// one chain; two processes must not write the same folder at once.
@@ -314,6 +335,7 @@ impl EvidenceStore {
             }),
             synced_cv: Condvar::new(),
             group: Default::default(),
+            packs: Mutex::new(pack::Packs::open(root.join(PACK_DIR))?),
         });
         reg.insert(key, std::sync::Arc::downgrade(&shared));
         drop(reg);
@@ -324,7 +346,7 @@ impl EvidenceStore {
             manifest_path,
             shared,
         };
-        // Objects a crash left only in the write-ahead log (see `commit`).
+        // Objects a crash of an earlier version left only in its write-ahead log (see `commit`).
         store.recover_wal()?;
         Ok(store)
     }
@@ -345,7 +367,8 @@ impl EvidenceStore {
         &self.root
     }
 
-    /// The path of the object named `sha256` (whether or not it exists).
+    /// The path of the loose object named `sha256` (whether or not it exists; objects stored by
+    /// [`EvidenceStore::commit`] are in packs, see [`EvidenceStore::contains`]).
     pub fn object_path(&self, sha256: &str) -> Result<PathBuf, EvidenceError> {
         check_name(sha256)?;
         Ok(self.objects.join(&sha256[..2]).join(sha256))
@@ -357,14 +380,15 @@ impl EvidenceStore {
         let name = sha256_hex(bytes);
         let dir = self.objects.join(&name[..2]);
         let path = dir.join(&name);
-        if let Ok(m) = std::fs::metadata(&path) {
-            // Already stored: free, once the copy is checked (same size, then same bytes).
-            if m.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|b| b == bytes) {
+        {
+            // Already stored (in a pack or loose): free, once the copy is checked (same size, then same
+            // bytes). A loose copy that was altered is moved to quarantine/ (kept as evidence of the
+            // tampering, and reported by verify) and the genuine bytes stored again, so the simulator can
+            // go on recording.
+            let packs = self.shared.packs.lock().unwrap_or_else(|p| p.into_inner());
+            if self.stored_intact(&packs, &name, bytes)? {
                 return Ok(name);
             }
-            // The stored copy was altered. Move it to quarantine/ (kept as evidence of the tampering, and
-            // reported by verify) and store the genuine bytes again, so the simulator can go on recording.
-            self.quarantine(&path, &name)?;
         }
         if !dir.is_dir() {
             match std::fs::create_dir(&dir) {
@@ -485,12 +509,35 @@ impl EvidenceStore {
     }
 
     /// The bytes of an object, verified against its hash.
+    /// Looks in the packs first, then for a loose file.
     pub fn get(&self, sha256: &str) -> Result<Vec<u8>, EvidenceError> {
         let path = self.object_path(sha256)?;
+        let packed = {
+            let packs = self.shared.packs.lock().unwrap_or_else(|p| p.into_inner());
+            packs
+                .locate(sha256)
+                .map(|loc| (packs.dir().to_path_buf(), loc))
+        };
+        let mut altered = None;
+        if let Some((dir, loc)) = packed {
+            let bytes = pack::read(&dir, loc)?;
+            let actual = sha256_hex(&bytes);
+            if actual == sha256 {
+                return Ok(bytes);
+            }
+            // Perhaps a loose copy is intact.
+            altered = Some(actual);
+        }
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(EvidenceError::Missing(sha256.to_string()))
+                return Err(match altered {
+                    Some(actual) => EvidenceError::Altered {
+                        sha256: sha256.to_string(),
+                        actual,
+                    },
+                    None => EvidenceError::Missing(sha256.to_string()),
+                })
             }
             Err(e) => return Err(io_err(&path)(e)),
         };
@@ -502,6 +549,19 @@ impl EvidenceStore {
             });
         }
         Ok(bytes)
+    }
+
+    /// True when the store holds an object of that name (in a pack or loose; not checked).
+    pub fn contains(&self, sha256: &str) -> bool {
+        check_name(sha256).is_ok()
+            && (self
+                .shared
+                .packs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .locate(sha256)
+                .is_some()
+                || self.object_path(sha256).is_ok_and(|p| p.is_file()))
     }
 
     /// Convenience for simulators: stores `bytes` and records them in one call (put, then record).
@@ -670,7 +730,7 @@ pub struct VerifyReport {
     pub root: PathBuf,
     /// Manifest entries read.
     pub entries: usize,
-    /// Objects in `objects/`.
+    /// Distinct object names stored (loose files in `objects/` and pack frames).
     pub objects: usize,
     /// Bytes hashed.
     pub bytes: u64,
@@ -695,6 +755,24 @@ pub struct VerifyReport {
     /// Altered objects that a later `put` of the genuine bytes moved to `quarantine/` (damage: evidence was
     /// tampered with, even though the object is intact again).
     pub quarantined: Vec<PathBuf>,
+    /// Pack files read.
+    pub packs: usize,
+    /// Pack frames that cannot be read, with more data after them (damage: the frames after them are
+    /// lost too).
+    pub corrupt_packs: Vec<PackProblem>,
+    /// Packs ending in a frame cut short by a crash: a batch never acknowledged (not damage).
+    pub torn_packs: Vec<PackProblem>,
+}
+
+/// A problem found by [`verify`] in the structure of a pack file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackProblem {
+    /// The pack.
+    pub pack: PathBuf,
+    /// Where the frame starts.
+    pub offset: u64,
+    /// What is wrong.
+    pub reason: String,
 }
 
 impl VerifyReport {
@@ -704,7 +782,8 @@ impl VerifyReport {
             && self.altered.is_empty()
             && self.bad_lines.is_empty()
             && self.chain_breaks.is_empty()
-            && self.quarantined.is_empty())
+            && self.quarantined.is_empty()
+            && self.corrupt_packs.is_empty())
     }
 
     /// A human summary, one problem a line.
@@ -750,6 +829,22 @@ impl VerifyReport {
                 f.display()
             );
         }
+        for p in &self.corrupt_packs {
+            s += &format!(
+                "CORRUPT   {} at byte {}: {} (the frames after it are unreadable)\n",
+                p.pack.display(),
+                p.offset,
+                p.reason
+            );
+        }
+        for p in &self.torn_packs {
+            s += &format!(
+                "torn      {} at byte {}: {}; a batch cut short by a crash, never acknowledged\n",
+                p.pack.display(),
+                p.offset,
+                p.reason
+            );
+        }
         for f in &self.foreign {
             s += &format!("foreign   {}: not an evidence object\n", f.display());
         }
@@ -768,7 +863,10 @@ impl VerifyReport {
 pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
     let root = if state_dir.join(EVIDENCE_DIR).is_dir() {
         state_dir.join(EVIDENCE_DIR)
-    } else if state_dir.join(MANIFEST).is_file() || state_dir.join("objects").is_dir() {
+    } else if state_dir.join(MANIFEST).is_file()
+        || state_dir.join("objects").is_dir()
+        || state_dir.join(PACK_DIR).is_dir()
+    {
         state_dir.to_path_buf()
     } else {
         return Err(EvidenceError::Config {
@@ -799,8 +897,8 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
         }
     }
 
-    // Every object on disk, hashed once.
-    let mut on_disk: std::collections::BTreeMap<String, (u64, String)> = Default::default();
+    // Every copy of every object on disk, hashed once: loose files, then pack frames.
+    let mut on_disk: std::collections::BTreeMap<String, Vec<Copy>> = Default::default();
     if objects_dir.is_dir() {
         for entry in walkdir::WalkDir::new(&objects_dir)
             .min_depth(1)
@@ -830,7 +928,46 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
             }
             let (size, actual) = hash_file(path)?;
             report.bytes += size;
-            on_disk.insert(name, (size, actual));
+            on_disk.entry(name).or_default().push(Copy {
+                size,
+                actual,
+                place: None,
+            });
+        }
+    }
+    let pack_dir = root.join(PACK_DIR);
+    if let Ok(rd) = std::fs::read_dir(&pack_dir) {
+        let mut stray: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok())
+            .filter(|e| pack::pack_seq(&e.file_name().to_string_lossy()).is_none())
+            .map(|e| e.path())
+            .collect();
+        stray.sort();
+        report.foreign.extend(stray);
+    }
+    for (seq, path) in pack::pack_files(&pack_dir)? {
+        report.packs += 1;
+        let end = pack::scan(&path, seq, true, |fr| {
+            let bytes = fr.bytes.unwrap_or_default();
+            report.bytes += bytes.len() as u64;
+            on_disk.entry(fr.name.to_string()).or_default().push(Copy {
+                size: fr.loc.size,
+                actual: sha256_hex(bytes),
+                place: Some(format!("{} at byte {}", path.display(), fr.loc.offset)),
+            });
+        })?;
+        match end {
+            pack::End::Clean => {}
+            pack::End::Torn { offset, reason } => report.torn_packs.push(PackProblem {
+                pack: path.clone(),
+                offset,
+                reason,
+            }),
+            pack::End::Corrupt { offset, reason } => report.corrupt_packs.push(PackProblem {
+                pack: path.clone(),
+                offset,
+                reason,
+            }),
         }
     }
     report.objects = on_disk.len();
@@ -840,11 +977,11 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
         report.quarantined = q;
     }
 
-    let mut referenced = std::collections::BTreeSet::new();
+    let mut referenced = std::collections::BTreeMap::new();
     let mut seen_problem = std::collections::BTreeSet::new();
     for (i, e) in manifest.entries.iter().enumerate() {
         let line = manifest.lines.get(i).copied().unwrap_or(0);
-        referenced.insert(e.sha256.clone());
+        referenced.entry(e.sha256.clone()).or_insert(line);
         if check_name(&e.sha256).is_err() {
             report.bad_lines.push(BadLine {
                 line,
@@ -853,8 +990,10 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
             });
             continue;
         }
-        match on_disk.get(&e.sha256) {
-            None => {
+        let copies = on_disk.get(&e.sha256).map_or(&[][..], Vec::as_slice);
+        let intact = copies.iter().find(|c| c.actual == e.sha256);
+        let reason = match (copies.first(), intact) {
+            (None, _) => {
                 if seen_problem.insert(e.sha256.clone()) {
                     report.missing.push(ObjectProblem {
                         sha256: e.sha256.clone(),
@@ -872,42 +1011,66 @@ pub fn verify(state_dir: &Path) -> Result<VerifyReport, EvidenceError> {
                         ),
                     });
                 }
+                continue;
             }
-            Some((size, actual)) => {
-                let reason = if *actual != e.sha256 {
-                    Some(format!("content hashes to {actual}"))
-                } else if *size != e.size {
-                    Some(format!("{size} bytes, the manifest says {}", e.size))
-                } else {
-                    None
-                };
-                if let Some(reason) = reason {
-                    if seen_problem.insert(e.sha256.clone()) {
-                        report.altered.push(ObjectProblem {
-                            sha256: e.sha256.clone(),
-                            line,
-                            reason,
-                        });
-                    }
-                }
+            (Some(c), None) => Some(c.describe()),
+            (_, Some(c)) if c.size != e.size => {
+                Some(format!("{} bytes, the manifest says {}", c.size, e.size))
+            }
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            if seen_problem.insert(e.sha256.clone()) {
+                report.altered.push(ObjectProblem {
+                    sha256: e.sha256.clone(),
+                    line,
+                    reason,
+                });
             }
         }
     }
-    for (name, (_, actual)) in &on_disk {
-        if referenced.contains(name) {
-            continue;
-        }
-        if actual != name {
+    for (name, copies) in &on_disk {
+        let line = referenced.get(name).copied();
+        let intact = copies.iter().any(|c| &c.actual == name);
+        for c in copies.iter().filter(|c| &c.actual != name) {
+            // Altered copies not reported above: an object not in the manifest, or an altered pack
+            // frame beside an intact copy (stored again after the tampering was found: still damage, as
+            // a quarantined loose copy is).
+            if line.is_some() && !intact && copies.first().is_some_and(|f| std::ptr::eq(f, c)) {
+                continue;
+            }
             report.altered.push(ObjectProblem {
                 sha256: name.clone(),
-                line: 0,
-                reason: format!("content hashes to {actual} (object not in the manifest)"),
+                line: line.unwrap_or(0),
+                reason: match line {
+                    Some(_) => c.describe(),
+                    None => format!("{} (object not in the manifest)", c.describe()),
+                },
             });
-        } else {
+        }
+        if line.is_none() && intact {
             report.unreferenced.push(name.clone());
         }
     }
     Ok(report)
+}
+
+/// One stored copy of an object, as `verify` found it.
+struct Copy {
+    size: u64,
+    /// What its bytes hash to.
+    actual: String,
+    /// Where, for a pack frame (None: the loose file `objects/<aa>/<name>`).
+    place: Option<String>,
+}
+
+impl Copy {
+    fn describe(&self) -> String {
+        match &self.place {
+            None => format!("content hashes to {}", self.actual),
+            Some(p) => format!("{p}: content hashes to {}", self.actual),
+        }
+    }
 }
 
 fn is_fanout(s: &str) -> bool {

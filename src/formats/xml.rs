@@ -450,23 +450,20 @@ fn end_position(text: &str) -> (u32, u32) {
 /// Malformed markup is left for the parser to report.
 fn too_deep_at(text: &str, max: usize) -> Option<usize> {
     let b = text.as_bytes();
-    // First byte, then compare (not a memcmp at every position: a 50 KB comment is common).
+    // core's substring search (SIMD for short needles): a 50 KB comment is common. `from` is always
+    // just after an ASCII delimiter, so a char boundary; `pat` is ASCII.
     let find = |from: usize, pat: &[u8]| {
-        let first = *pat.first()?;
-        let mut i = from;
-        while let Some(p) = b.get(i..)?.iter().position(|&c| c == first) {
-            let at = i + p;
-            if b[at..].starts_with(pat) {
-                return Some(at + pat.len());
-            }
-            i = at + 1;
-        }
-        None
+        let pat = std::str::from_utf8(pat).ok()?;
+        text.get(from..)?.find(pat).map(|p| from + p + pat.len())
     };
     let (mut i, mut depth) = (0usize, 0usize);
     while i < b.len() {
         if b[i] != b'<' {
-            i += 1;
+            // To the next markup (memchr); `i` is past an ASCII byte, a char boundary.
+            match text.get(i..).and_then(|t| t.find('<')) {
+                Some(p) => i += p,
+                None => break,
+            }
             continue;
         }
         let rest = &b[i..];

@@ -57,22 +57,32 @@ impl FindingsLog {
     }
 
     /// Appends the non-pass findings of one artifact (one write call).
-    pub fn append(
+    pub fn append<'f>(
         &self,
         endpoint: &str,
         sha256: &str,
-        findings: &[Finding],
+        findings: impl IntoIterator<Item = &'f Finding>,
     ) -> std::io::Result<()> {
         let at = crate::evidence::now_rfc3339();
         let mut buf = Vec::new();
-        for f in findings.iter().filter(|f| f.verdict != Verdict::Pass) {
-            let line = FindingLine {
-                at: at.clone(),
-                endpoint: endpoint.to_string(),
-                artifact_sha256: sha256.to_string(),
-                requirement: f.requirement.clone(),
+        for f in findings.into_iter().filter(|f| f.verdict != Verdict::Pass) {
+            // A FindingLine, borrowed (no copy of each field per line).
+            #[derive(serde::Serialize)]
+            struct Line<'a> {
+                at: &'a str,
+                endpoint: &'a str,
+                artifact_sha256: &'a str,
+                requirement: &'a str,
+                verdict: Verdict,
+                message: &'a str,
+            }
+            let line = Line {
+                at: &at,
+                endpoint,
+                artifact_sha256: sha256,
+                requirement: &f.requirement,
                 verdict: f.verdict,
-                message: f.message.fr.clone(),
+                message: &f.message.fr,
             };
             serde_json::to_writer(&mut buf, &line).map_err(std::io::Error::other)?;
             buf.push(b'\n');

@@ -198,20 +198,34 @@ fn looks_like_mime(head: &[u8]) -> bool {
 /// full decode: a document with an encoding error is still recognised, and then reported as such).
 fn root_name(bytes: &[u8]) -> Option<(String, String)> {
     let head = &bytes[..bytes.len().min(64 << 10)];
-    let owned: String = if let Some(b) = head.strip_prefix(b"\xFF\xFE") {
-        encoding_rs::UTF_16LE
-            .decode_without_bom_handling(b)
-            .0
-            .into_owned()
+    use std::borrow::Cow;
+    let owned: Cow<'_, str> = if let Some(b) = head.strip_prefix(b"\xFF\xFE") {
+        Cow::Owned(
+            encoding_rs::UTF_16LE
+                .decode_without_bom_handling(b)
+                .0
+                .into_owned(),
+        )
     } else if let Some(b) = head.strip_prefix(b"\xFE\xFF") {
-        encoding_rs::UTF_16BE
-            .decode_without_bom_handling(b)
-            .0
-            .into_owned()
+        Cow::Owned(
+            encoding_rs::UTF_16BE
+                .decode_without_bom_handling(b)
+                .0
+                .into_owned(),
+        )
     } else {
-        String::from_utf8_lossy(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head)).into_owned()
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        // Valid UTF-8 (the usual case, perhaps cut mid-character by the 64 KiB bound) is borrowed,
+        // not copied: the lossy conversion walks byte by byte.
+        match std::str::from_utf8(body) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(e) if e.error_len().is_none() => {
+                Cow::Borrowed(std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or_default())
+            }
+            Err(_) => Cow::Owned(String::from_utf8_lossy(body).into_owned()),
+        }
     };
-    let s = owned.as_str();
+    let s = &*owned;
     let mut i = 0;
     let b = s.as_bytes();
     while i < b.len() {
@@ -324,10 +338,22 @@ pub fn result(
     kind: ArtifactKind,
     findings: Vec<Finding>,
 ) -> ArtifactResult {
+    result_hashed(path, parent, bytes, kind, findings, sha256_hex(bytes))
+}
+
+/// [`result`] when the caller has already hashed `bytes` (`sha256`, lowercase hex).
+pub fn result_hashed(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    kind: ArtifactKind,
+    findings: Vec<Finding>,
+    sha256: String,
+) -> ArtifactResult {
     ArtifactResult {
         path: path.to_string(),
         kind,
-        sha256: sha256_hex(bytes),
+        sha256,
         size: bytes.len() as u64,
         verdict: ArtifactResult::compute_verdict(&findings),
         parent: parent.map(str::to_string),
@@ -351,23 +377,46 @@ pub fn validate_cda(
     bytes: &[u8],
     opts: &Options,
 ) -> ArtifactResult {
+    let text = xml::decode(bytes, &opts.limits);
+    let doc = text.as_ref().ok().map(|t| xml::parse(t, &opts.limits));
+    let findings = parsed_cda_findings(bytes, &text, doc.as_ref(), opts, &mut |_| {});
+    result(path, parent, bytes, ArtifactKind::Cda, findings)
+}
+
+/// What a caller of [`xds::validate_parsed_iti41`] may look at in each carried CDA: its parsed tree
+/// (whenever it is well-formed, whatever its root).
+pub type OnCda<'f> = dyn FnMut(&roxmltree::Document<'_>) + 'f;
+
+/// The findings of [`validate_cda`] on a CDA the caller has already decoded (`text`) and, when that
+/// worked, parsed (`doc`): the same findings, without parsing the bytes again. `on_cda` sees the tree,
+/// when there is one, before the checks.
+pub fn parsed_cda_findings(
+    bytes: &[u8],
+    text: &Result<xml::XmlText<'_>, xml::XmlError>,
+    doc: Option<&Result<roxmltree::Document<'_>, xml::XmlError>>,
+    opts: &Options,
+    on_cda: &mut OnCda<'_>,
+) -> Vec<Finding> {
+    if let Some(Ok(d)) = doc {
+        on_cda(d);
+    }
     let mut sink = Sink::new();
     let (xsd, kit_findings) = match &opts.kit {
         Some(kit) if opts.xsd_beside => std::thread::scope(|scope| {
             let xsd = scope.spawn(|| crate::schematron::xsd_findings(kit, bytes));
-            with_cda(bytes, opts, &mut sink, check_cda);
+            with_parsed_cda(text, doc, &mut sink, check_cda);
             let k = crate::schematron::kit::findings(kit, bytes);
             // A panic there is a bug of ours: surfaced as one.
             let x = xsd.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             (Some(x), k)
         }),
         Some(kit) => {
-            with_cda(bytes, opts, &mut sink, check_cda);
+            with_parsed_cda(text, doc, &mut sink, check_cda);
             let x = crate::schematron::xsd_findings(kit, bytes);
             (Some(x), crate::schematron::kit::findings(kit, bytes))
         }
         None => {
-            with_cda(bytes, opts, &mut sink, check_cda);
+            with_parsed_cda(text, doc, &mut sink, check_cda);
             (None, Vec::new())
         }
     };
@@ -378,7 +427,7 @@ pub fn validate_cda(
     let mut findings = sink.finish();
     findings.extend(xsd.unwrap_or_default());
     findings.extend(kit_findings);
-    result(path, parent, bytes, ArtifactKind::Cda, findings)
+    findings
 }
 
 /// CDA-BODY-011 (the document is valid against the kit's extended CDA schema) judged by the `KIT:XSD`
@@ -422,22 +471,35 @@ pub fn with_cda<R>(
     sink: &mut Sink,
     f: impl FnOnce(&Cda<'_, '_>, &mut Sink) -> R,
 ) -> Option<R> {
-    let text = match xml::decode(bytes, &opts.limits) {
+    let text = xml::decode(bytes, &opts.limits);
+    let doc = text.as_ref().ok().map(|t| xml::parse(t, &opts.limits));
+    with_parsed_cda(&text, doc.as_ref(), sink, f)
+}
+
+/// [`with_cda`] on the results of `xml::decode` and (when decoding worked) `xml::parse`.
+fn with_parsed_cda<R>(
+    text: &Result<xml::XmlText<'_>, xml::XmlError>,
+    doc: Option<&Result<roxmltree::Document<'_>, xml::XmlError>>,
+    sink: &mut Sink,
+    f: impl FnOnce(&Cda<'_, '_>, &mut Sink) -> R,
+) -> Option<R> {
+    let text = match text {
         Ok(t) => t,
         Err(e) => {
-            checks::cda::not_wellformed(&e, sink);
+            checks::cda::not_wellformed(e, sink);
             return None;
         }
     };
     sink.set_part(None, text.base_offset);
-    let doc = match xml::parse(&text, &opts.limits) {
-        Ok(d) => d,
-        Err(e) => {
-            checks::cda::not_wellformed(&e, sink);
+    let doc = match doc {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            checks::cda::not_wellformed(e, sink);
             return None;
         }
+        None => return None,
     };
-    match Cda::new(&doc, &text) {
+    match Cda::new(doc, text) {
         Some(cda) => {
             sink.check("CDA-WF-011");
             Some(f(&cda, sink))

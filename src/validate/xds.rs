@@ -103,24 +103,129 @@ fn run(
     opts: &Options,
     sink: &mut Sink,
 ) -> Option<MetadataFacts> {
+    let parsed = ParsedDocs::of(docs, opts);
+    let trees = parsed.trees(opts);
+    let carried = parsed.views(docs, &trees);
+    let text = xml::decode(meta, &opts.limits);
+    let doc = text.as_ref().ok().map(|t| xml::parse(t, &opts.limits));
+    run_on(
+        Metadata {
+            entry: meta_entry,
+            text: text.as_ref(),
+            doc: doc.as_ref().map(Result::as_ref),
+            submission: None,
+        },
+        &carried,
+        kind,
+        attached,
+        opts,
+        sink,
+    )
+}
+
+/// The carried documents decoded and parsed once (as CDA when they are one), for the metadata checks
+/// and for their own validation as nested artifacts.
+struct ParsedDocs<'b> {
+    /// `Some` for a CDA: `xml::decode`'s result.
+    texts: Vec<Option<Result<xml::XmlText<'b>, xml::XmlError>>>,
+}
+
+impl<'b> ParsedDocs<'b> {
+    fn of(docs: &[CarriedDocument<'b>], opts: &Options) -> ParsedDocs<'b> {
+        let texts = docs
+            .iter()
+            .map(|d| {
+                (super::detect_kind(d.bytes) == ArtifactKind::Cda)
+                    .then(|| xml::decode(d.bytes, &opts.limits))
+            })
+            .collect();
+        ParsedDocs { texts }
+    }
+
+    /// The trees, borrowing the texts (two stages: a tree cannot live in the struct owning its text).
+    fn trees(&self, opts: &Options) -> Vec<Option<Result<roxmltree::Document<'_>, xml::XmlError>>> {
+        self.texts
+            .iter()
+            .map(|t| {
+                t.as_ref()
+                    .and_then(|t| t.as_ref().ok())
+                    .map(|t| xml::parse(t, &opts.limits))
+            })
+            .collect()
+    }
+
+    /// The views the metadata checks take: each document's bytes and, for a well-formed CDA, its view.
+    fn views<'p, 'd, 't>(
+        &'p self,
+        docs: &'d [CarriedDocument<'b>],
+        trees: &'t [Option<Result<roxmltree::Document<'p>, xml::XmlError>>],
+    ) -> Vec<checks::xds::Doc<'d, 't, 'p>>
+    where
+        'p: 't,
+    {
+        docs.iter()
+            .zip(self.texts.iter().zip(trees))
+            .map(|(d, (t, tree))| checks::xds::Doc {
+                key: &d.key,
+                entry: &d.entry,
+                bytes: d.bytes,
+                cda: match (t, tree) {
+                    (Some(Ok(t)), Some(Ok(tree))) => Cda::new(tree, t),
+                    _ => None,
+                },
+            })
+            .collect()
+    }
+}
+
+/// A SubmitObjectsRequest as read so far: where it is, its decoding (or why it failed), its parse when
+/// decoding worked (or why it failed), and its submission when the caller has already read it.
+struct Metadata<'m, 'i> {
+    entry: Option<&'m str>,
+    text: Result<&'m xml::XmlText<'i>, &'m xml::XmlError>,
+    doc: Option<Result<&'m roxmltree::Document<'i>, &'m xml::XmlError>>,
+    submission: Option<fxds::Submission<'m, 'i>>,
+}
+
+/// The metadata checks on a decoded and (when decoding worked) parsed SubmitObjectsRequest, with the
+/// carried documents' views.
+fn run_on(
+    meta: Metadata<'_, '_>,
+    carried: &[checks::xds::Doc<'_, '_, '_>],
+    kind: SubmissionKind,
+    attached: Option<Vec<String>>,
+    opts: &Options,
+    sink: &mut Sink,
+) -> Option<MetadataFacts> {
+    let Metadata {
+        entry: meta_entry,
+        text,
+        doc,
+        submission,
+    } = meta;
     let entry = meta_entry.map(str::to_string);
     sink.set_part(entry.clone(), 0);
-    let text = match xml::decode(meta, &opts.limits) {
+    let text = match text {
         Ok(t) => t,
         Err(e) => {
-            unreadable(&e, sink);
+            unreadable(e, sink);
             return None;
         }
     };
     sink.set_part(entry.clone(), text.base_offset);
-    let doc = match xml::parse(&text, &opts.limits) {
-        Ok(d) => d,
-        Err(e) => {
-            unreadable(&e, sink);
+    let doc = match doc {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            unreadable(e, sink);
             return None;
         }
+        None => return None,
     };
-    let Some(request) = fxds::find_request(&doc) else {
+    let request = match submission {
+        Some(sub) => Ok(sub),
+        None => fxds::find_request(doc).map(fxds::Submission::of).ok_or(()),
+    };
+    let Ok(sub) = request else {
         let root = doc.root_element();
         let name = root.tag_name().name();
         let ns = root.tag_name().namespace().unwrap_or("");
@@ -134,38 +239,10 @@ fn run(
         );
         return None;
     };
-    let sub = fxds::Submission::of(request);
-
-    // The carried documents, parsed as CDA when they are one (two stages: texts, then trees borrowing them).
-    let texts: Vec<Option<xml::XmlText<'_>>> = docs
-        .iter()
-        .map(|d| {
-            (super::detect_kind(d.bytes) == ArtifactKind::Cda)
-                .then(|| xml::decode(d.bytes, &opts.limits).ok())
-                .flatten()
-        })
-        .collect();
-    let trees: Vec<Option<roxmltree::Document<'_>>> = texts
-        .iter()
-        .map(|t| t.as_ref().and_then(|t| xml::parse(t, &opts.limits).ok()))
-        .collect();
-    let carried: Vec<checks::xds::Doc<'_, '_, '_>> = docs
-        .iter()
-        .zip(texts.iter().zip(trees.iter()))
-        .map(|(d, (t, tree))| checks::xds::Doc {
-            key: &d.key,
-            entry: &d.entry,
-            bytes: d.bytes,
-            cda: match (t, tree) {
-                (Some(t), Some(tree)) => Cda::new(tree, t),
-                _ => None,
-            },
-        })
-        .collect();
     let ctx = checks::xds::Context {
         kind,
         dmp: kind == SubmissionKind::Iti41 || opts.target == Target::Dmp,
-        docs: &carried,
+        docs: carried,
         attached,
     };
     checks::xds::check(&sub, &ctx, sink);
@@ -253,7 +330,6 @@ pub fn validate(
     opts: &Options,
 ) -> Vec<ArtifactResult> {
     let mut sink = Sink::new();
-    let mut out = Vec::new();
     let kind = match super::detect_kind(bytes) {
         ArtifactKind::XdsMetadata => ArtifactKind::XdsMetadata,
         _ => ArtifactKind::Iti41,
@@ -303,6 +379,165 @@ pub fn validate(
         );
         return vec![super::result(path, parent, bytes, kind, sink.finish())];
     }
+    // ITI-41: the envelope decoded and parsed once, for the documents and the metadata.
+    let text = xml::decode(root, &opts.limits);
+    let doc = text.as_ref().ok().map(|t| xml::parse(t, &opts.limits));
+    iti41(
+        path,
+        parent,
+        bytes,
+        &capture,
+        root_entry,
+        &text,
+        doc.as_ref(),
+        opts,
+        sink,
+        &mut |_| {},
+    )
+}
+
+/// Bytes their caller has already hashed, with their SHA-256 (lowercase hex).
+pub type KnownHashes<'a> = &'a [(&'a [u8], &'a str)];
+
+/// An ITI-41 capture as its caller (the DMP simulator) has already read it.
+#[derive(Debug, Clone, Copy)]
+pub struct ParsedIti41<'a> {
+    /// The capture's bytes.
+    pub bytes: &'a [u8],
+    /// Their SHA-256 (lowercase hex).
+    pub sha256: &'a str,
+    /// The capture split into HTTP headers and MIME parts.
+    pub capture: &'a fxds::Capture<'a>,
+    /// The SOAP envelope, decoded.
+    pub text: &'a xml::XmlText<'a>,
+    /// The SOAP envelope, parsed.
+    pub doc: &'a roxmltree::Document<'a>,
+    /// Documents the caller has already hashed, with their SHA-256: a carried document with the same
+    /// bytes is not hashed again.
+    pub documents_sha256: KnownHashes<'a>,
+}
+
+/// [`validate`] of an ITI-41 capture whose caller has already hashed and split it and decoded and parsed
+/// its SOAP envelope: the DMP simulator reads each request once and shares the views between its wire
+/// checks and this validation. The same results as [`validate`] on the same bytes. `on_cda` sees the
+/// tree of each well-formed carried CDA document, in document order, before its checks run.
+pub fn validate_parsed_iti41(
+    path: &str,
+    parsed: ParsedIti41<'_>,
+    opts: &Options,
+    on_cda: &mut super::OnCda<'_>,
+) -> Vec<ArtifactResult> {
+    let ParsedIti41 {
+        bytes,
+        sha256,
+        capture,
+        text,
+        doc,
+        documents_sha256,
+    } = parsed;
+    if super::detect_kind(bytes) == ArtifactKind::XdsMetadata {
+        // Not an ITI-41 message but standalone metadata: judged as such, as `validate` does.
+        return validate(path, None, bytes, opts);
+    }
+    let root_part = capture.root().and_then(|(_, _, p)| p);
+    let root_entry = match (capture, root_part) {
+        (_, Some(p)) => Some(p.label()),
+        (fxds::Capture::Xml { headers, .. }, None) if !headers.is_empty() => {
+            Some("HTTP body".to_string())
+        }
+        _ => None,
+    };
+    iti41_parsed(
+        path,
+        None,
+        (bytes, Some(sha256), documents_sha256),
+        capture,
+        root_entry,
+        Some((text, doc)),
+        opts,
+        Sink::new(),
+        on_cda,
+    )
+}
+
+/// The ITI-41 part of [`validate`], from the decoded (`text`) and parsed (`doc`, when decoding worked)
+/// envelope.
+// The capture and its parts as `validate` read them, threaded through one private step: a struct
+// would only rename them.
+#[allow(clippy::too_many_arguments)]
+fn iti41(
+    path: &str,
+    parent: Option<&str>,
+    bytes: &[u8],
+    capture: &fxds::Capture<'_>,
+    root_entry: Option<String>,
+    text: &Result<xml::XmlText<'_>, xml::XmlError>,
+    doc: Option<&Result<roxmltree::Document<'_>, xml::XmlError>>,
+    opts: &Options,
+    sink: Sink,
+    on_cda: &mut super::OnCda<'_>,
+) -> Vec<ArtifactResult> {
+    match (text, doc) {
+        (Ok(t), Some(Ok(d))) => iti41_parsed(
+            path,
+            parent,
+            (bytes, None, &[]),
+            capture,
+            root_entry,
+            Some((t, d)),
+            opts,
+            sink,
+            on_cda,
+        ),
+        _ => {
+            // The envelope is unreadable: no document can be resolved; the metadata checks say why.
+            let mut sink = sink;
+            run_on(
+                Metadata {
+                    entry: root_entry.as_deref(),
+                    text: text.as_ref(),
+                    doc: doc.map(Result::as_ref),
+                    submission: None,
+                },
+                &[],
+                SubmissionKind::Iti41,
+                Some(Vec::new()),
+                opts,
+                &mut sink,
+            );
+            vec![super::result(
+                path,
+                parent,
+                bytes,
+                ArtifactKind::Iti41,
+                sink.finish(),
+            )]
+        }
+    }
+}
+
+/// ITI-41 with a readable envelope: resolve each xdsb:Document to its bytes, parse each CDA once, run the
+/// metadata checks, then validate each document as its own nested artifact.
+// The capture and its parts as `validate` read them, threaded through one private step: a struct
+// would only rename them.
+#[allow(clippy::too_many_arguments)]
+fn iti41_parsed(
+    path: &str,
+    parent: Option<&str>,
+    (bytes, sha256, known_sha256): (&[u8], Option<&str>, KnownHashes<'_>),
+    capture: &fxds::Capture<'_>,
+    root_entry: Option<String>,
+    envelope: Option<(&xml::XmlText<'_>, &roxmltree::Document<'_>)>,
+    opts: &Options,
+    mut sink: Sink,
+    on_cda: &mut super::OnCda<'_>,
+) -> Vec<ArtifactResult> {
+    let kind = ArtifactKind::Iti41;
+    let mut out = Vec::new();
+    // The SubmitObjectsRequest read once, for resolving the documents and for the metadata checks.
+    let submission = envelope
+        .and_then(|(_, doc)| fxds::find_request(doc))
+        .map(fxds::Submission::of);
     // ITI-41: resolve each xdsb:Document to its bytes.
     let mut bodies: Vec<(String, String, Vec<u8>)> = Vec::new();
     let mut attached = Vec::new();
@@ -316,19 +551,14 @@ pub fn validate(
             }
         }
     }
-    if let Ok(text) = xml::decode(root, &opts.limits) {
-        if let Ok(doc) = xml::parse(&text, &opts.limits) {
+    if let Some((text, doc)) = envelope {
+        {
             sink.set_part(root_entry.clone(), text.base_offset);
-            let ids: std::collections::HashSet<&str> = fxds::find_request(&doc)
-                .map(|r| {
-                    fxds::Submission::of(r)
-                        .entries
-                        .iter()
-                        .filter_map(|e| e.id)
-                        .collect()
-                })
+            let ids: std::collections::HashSet<&str> = submission
+                .as_ref()
+                .map(|sub| sub.entries.iter().filter_map(|e| e.id).collect())
                 .unwrap_or_default();
-            for d in fxds::find_provide_and_register(&doc)
+            for d in fxds::find_provide_and_register(doc)
                 .map(fxds::documents)
                 .unwrap_or_default()
             {
@@ -388,23 +618,53 @@ pub fn validate(
             bytes: b,
         })
         .collect();
-    run(
-        root,
-        root_entry.as_deref(),
-        &carried,
+    // Each carried document decoded and parsed once, for the metadata checks and its own validation.
+    let parsed = ParsedDocs::of(&carried, opts);
+    let trees = parsed.trees(opts);
+    let views = parsed.views(&carried, &trees);
+    let Some((text, doc)) = envelope else {
+        return out;
+    };
+    run_on(
+        Metadata {
+            entry: root_entry.as_deref(),
+            text: Ok(text),
+            doc: Some(Ok(doc)),
+            submission,
+        },
+        &views,
         SubmissionKind::Iti41,
         Some(attached),
         opts,
         &mut sink,
     );
-    out.push(super::result(path, parent, bytes, kind, sink.finish()));
-    for d in &carried {
-        out.extend(super::validate_nested(
-            &format!("{path}!{}", d.key),
-            Some(path),
-            d.bytes,
-            opts,
-        ));
+    let findings = sink.finish();
+    out.push(match sha256 {
+        Some(h) => super::result_hashed(path, parent, bytes, kind, findings, h.to_string()),
+        None => super::result(path, parent, bytes, kind, findings),
+    });
+    for (i, d) in carried.iter().enumerate() {
+        let nested = format!("{path}!{}", d.key);
+        match (&parsed.texts[i], &trees[i]) {
+            (Some(text), tree) => {
+                let findings =
+                    super::parsed_cda_findings(d.bytes, text, tree.as_ref(), opts, on_cda);
+                // The caller's hash of the same bytes (compared whole, not by address), if it has one.
+                let sha256 = known_sha256
+                    .iter()
+                    .find(|(b, _)| *b == d.bytes)
+                    .map_or_else(|| super::sha256_hex(d.bytes), |(_, h)| h.to_string());
+                out.push(super::result_hashed(
+                    &nested,
+                    Some(path),
+                    d.bytes,
+                    ArtifactKind::Cda,
+                    findings,
+                    sha256,
+                ));
+            }
+            (None, _) => out.extend(super::validate_nested(&nested, Some(path), d.bytes, opts)),
+        }
     }
     out
 }

@@ -181,6 +181,33 @@ pub struct Trust {
     anchors: Vec<CertificateDer<'static>>,
     /// CRLs (DER); a certificate they list is refused, one of a CA without CRL is not.
     crls: Vec<rustls_pki_types::CertificateRevocationListDer<'static>>,
+    /// Chains verified, each at one time in whole seconds (shared by clones: same anchors and CRLs).
+    verified: std::sync::Arc<std::sync::Mutex<VerifiedChains>>,
+}
+
+/// The chains [`Trust::check`] accepted, each with the time (whole seconds) it was checked at. X.509
+/// validity has a one-second resolution and webpki compares whole seconds, so for the same second the same
+/// chain gets the same verdict: the DMP simulator, which sees the same signer certificates on every request,
+/// verifies each chain (an RSA verification per certificate) once a second instead of twice per deposit.
+/// The time is part of the key because a chain is also checked at a signature's SigningTime.
+#[derive(Debug, Default)]
+struct VerifiedChains {
+    /// (second, SHA-256 of the length-prefixed DERs of the certificate and its intermediates).
+    chains: std::collections::HashSet<(u64, [u8; 32])>,
+}
+
+/// Bound on the chains remembered (a peer presenting many certificates cannot grow it; when full, it is
+/// emptied).
+const MAX_VERIFIED_CHAINS: usize = 256;
+
+/// The key of a chain: every DER length-prefixed, so that no two chains share a key.
+fn chain_key(cert: &[u8], intermediates: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    for der in std::iter::once(cert).chain(intermediates.iter().map(|c| c.as_ref())) {
+        h.update((der.len() as u64).to_be_bytes());
+        h.update(der);
+    }
+    h.finalize().into()
 }
 
 impl Trust {
@@ -189,6 +216,7 @@ impl Trust {
         Trust {
             anchors,
             crls: Vec::new(),
+            verified: Default::default(),
         }
     }
 
@@ -199,6 +227,7 @@ impl Trust {
         crls: Vec<rustls_pki_types::CertificateRevocationListDer<'static>>,
     ) -> Trust {
         self.crls = crls;
+        self.verified = Default::default();
         self
     }
 
@@ -218,6 +247,32 @@ impl Trust {
         if self.anchors.is_empty() {
             return Err(DsigError::NoTrust);
         }
+        let key = (now.as_secs(), chain_key(cert, intermediates));
+        if self
+            .verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .chains
+            .contains(&key)
+        {
+            return Ok(());
+        }
+        self.verify_chain(cert, intermediates, now)?;
+        let mut v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if v.chains.len() >= MAX_VERIFIED_CHAINS {
+            v.chains.clear();
+        }
+        v.chains.insert(key);
+        Ok(())
+    }
+
+    /// The chain verification proper (webpki).
+    fn verify_chain(
+        &self,
+        cert: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), DsigError> {
         let anchors: Vec<_> = self
             .anchors
             .iter()

@@ -253,3 +253,33 @@ fn dsg_signing_certificate_binds_the_key_info_certificate() {
         Err(DsgError::NoSigningCertificate)
     );
 }
+
+/// A chain accepted once is accepted again from memory within the same second, and only then: a later
+/// time (here, after the certificate's expiry) is verified afresh, as is a chain never seen.
+#[test]
+fn verified_chains_are_remembered_for_one_second_only() {
+    let trust = trust();
+    let cert = CertificateDer::from_pem_slice(&fx("vihf-seal-cert.pem")).expect("cert");
+    let now = UnixTime::now();
+    trust.check(&cert, &[], now).expect("trusted");
+    trust.check(&cert, &[], now).expect("trusted, remembered");
+    let clone = trust.clone();
+    clone
+        .check(&cert, &[], now)
+        .expect("a clone shares the memory");
+    let far = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        now.as_secs() + 400 * 365 * 86_400,
+    ));
+    assert!(matches!(
+        trust.check(&cert, &[], far),
+        Err(DsigError::Untrusted(_))
+    ));
+    // A certificate of another CA is refused each time (failures are not remembered).
+    let other = CertificateDer::from_pem_slice(&fx("other-seal-cert.pem")).expect("cert");
+    for _ in 0..2 {
+        assert!(matches!(
+            trust.check(&other, &[], now),
+            Err(DsigError::Untrusted(_))
+        ));
+    }
+}

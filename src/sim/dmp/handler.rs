@@ -132,9 +132,9 @@ fn endpoint_name(tx: Option<Transaction>) -> &'static str {
     }
 }
 
-fn refs(findings: &[Finding]) -> Vec<FindingRef> {
+fn refs<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Vec<FindingRef> {
     findings
-        .iter()
+        .into_iter()
         .filter(|f| f.verdict != Verdict::Pass && f.verdict != Verdict::NotApplicable)
         .map(|f| FindingRef {
             requirement: f.requirement.clone(),
@@ -292,7 +292,50 @@ impl Handler {
             (Some(Transaction::Iti41), Some(p)) => iti41::documents(p, &split, &capture),
             _ => HashMap::new(),
         };
-        let state = self.state_facts(&env, tx, &docs);
+        let payload = env.payload;
+        let sub = match (tx, payload) {
+            (Some(Transaction::Iti41 | Transaction::Iti57), Some(p)) => {
+                super::cmd::submit_objects(p).map(fxds::Submission::of)
+            }
+            _ => None,
+        };
+        // A deposit's full validation, on the envelope parsed above; each CDA it carries is parsed once,
+        // and DMP-VIHF-027 reads the healthCareFacility code from that same tree.
+        let mut facility = None;
+        // Each document hashed once: its evidence object's name, and its validation result's hash.
+        let doc_refs_all = iti41::refs(&docs);
+        let documents_sha256: Vec<(&[u8], &str)> = docs
+            .iter()
+            .filter_map(|(id, b)| Some((&b[..], doc_refs_all.get(id)?.sha256.as_str())))
+            .collect();
+        let results: Vec<ArtifactResult> = match (tx, &sub) {
+            (Some(Transaction::Iti41), Some(_)) => validate::xds::validate_parsed_iti41(
+                &format!("evidence/{sha}"),
+                validate::xds::ParsedIti41 {
+                    bytes: &capture,
+                    sha256: &sha,
+                    capture: &split.capture,
+                    text: &text,
+                    doc: &doc,
+                    documents_sha256: &documents_sha256,
+                },
+                &self.opts(),
+                &mut |cda| {
+                    if facility.is_none() {
+                        facility = facility_code_in(cda);
+                    }
+                },
+            ),
+            _ => Vec::new(),
+        };
+        if tx == Some(Transaction::Iti41) && sub.is_none() {
+            // Not validated (no SubmitObjectsRequest: refused below), the first CDA carried still
+            // gives the code.
+            facility = docs
+                .values()
+                .find_map(|d| facility_code(d, &self.config.limits));
+        }
+        let state = self.state_facts(&env, tx, sub.as_ref(), facility);
         let w = Wire {
             envelope: doc.root_element(),
             http: &http,
@@ -307,21 +350,8 @@ impl Handler {
         }
 
         // Transaction-specific checks that need the registry (read-only here).
-        let mut results: Vec<ArtifactResult> = Vec::new();
         let mut iti57_changes = Vec::new();
-        let payload = env.payload;
-        let sub = match (tx, payload) {
-            (Some(Transaction::Iti41), Some(p)) => {
-                super::cmd::submit_objects(p).map(fxds::Submission::of)
-            }
-            (Some(Transaction::Iti57), Some(p)) => {
-                super::cmd::submit_objects(p).map(fxds::Submission::of)
-            }
-            _ => None,
-        };
         if let (Some(Transaction::Iti41), Some(s)) = (tx, &sub) {
-            results =
-                validate::xds::validate(&format!("evidence/{sha}"), None, &capture, &self.opts());
             let replaced: Vec<&str> = s
                 .associations
                 .iter()
@@ -430,10 +460,11 @@ impl Handler {
 
         // Record the request durably with its findings (and, for a deposit that may be registered, each
         // document as its own object: the repository serves it from there), then the findings log.
-        let mut all: Vec<Finding> = wire_findings.clone();
-        if let Some(r) = results.first() {
-            all.extend(r.findings.iter().cloned());
-        }
+        // The request's findings: the wire checks', then the capture's validation (borrowed, not copied).
+        let all: Vec<&Finding> = wire_findings
+            .iter()
+            .chain(results.first().into_iter().flat_map(|r| &r.findings))
+            .collect();
         let entry =
             |direction: Direction, peer: Option<&str>, findings: Vec<FindingRef>| ManifestEntry {
                 at: evidence::now_rfc3339(),
@@ -451,24 +482,21 @@ impl Handler {
             Some(entry(
                 Direction::Request,
                 peer.subject.as_deref(),
-                refs(&all),
+                refs(all.iter().copied()),
             )),
         )];
         let mut doc_refs = HashMap::new();
         if normal && tx == Some(Transaction::Iti41) {
             for (id, bytes) in &docs {
-                let s = Staged::new(
+                let Some(r) = doc_refs_all.get(id) else {
+                    continue;
+                };
+                staged.push(Staged::with_sha(
+                    r.sha256.clone(),
                     bytes.clone(),
                     Some(entry(Direction::Document, None, Vec::new())),
-                );
-                doc_refs.insert(
-                    id.clone(),
-                    iti41::DocRef {
-                        sha256: s.sha256.clone(),
-                        size: bytes.len() as u64,
-                    },
-                );
-                staged.push(s);
+                ));
+                doc_refs.insert(id.clone(), r.clone());
             }
         }
         if let Err(e) = self.evidence.commit(staged) {
@@ -483,7 +511,7 @@ impl Handler {
                 None,
             );
         }
-        let _ = self.findings.append(endpoint, &sha, &all);
+        let _ = self.findings.append(endpoint, &sha, all.iter().copied());
         for r in results.iter().skip(1) {
             let _ = self.findings.append(endpoint, &r.sha256, &r.findings);
         }
@@ -756,11 +784,14 @@ impl Handler {
         Gate::Pass
     }
 
+    /// The facts of the simulator's state the wire checks need; `facility` is the healthCareFacility
+    /// code of the first CDA document a deposit carries (DMP-VIHF-027).
     fn state_facts(
         &self,
         env: &Envelope<'_, '_>,
         tx: Option<Transaction>,
-        docs: &HashMap<String, Bytes>,
+        sub: Option<&fxds::Submission<'_, '_>>,
+        facility: Option<String>,
     ) -> StateFacts {
         let mut s = StateFacts {
             signature_trust: self.config.signature_trust.clone(),
@@ -789,11 +820,9 @@ impl Handler {
                 .and_then(|der| crate::pki::subject_of(&der));
         }
         match (tx, env.payload) {
-            (Some(Transaction::Iti41), Some(p)) => {
-                if let Some(ss) = super::cmd::submit_objects(p)
-                    .map(fxds::Submission::of)
-                    .as_ref()
-                    .and_then(|sub| sub.submission_sets().first().copied().cloned())
+            (Some(Transaction::Iti41), Some(_)) => {
+                if let Some(ss) =
+                    sub.and_then(|sub| sub.submission_sets().first().copied().cloned())
                 {
                     s.patient_id = ss
                         .identified(fxds::uuid::SS_PATIENT_ID)
@@ -810,9 +839,7 @@ impl Handler {
                         .map(str::to_string);
                 }
                 // DMP-VIHF-027: the CDA healthCareFacility code of the first CDA document carried.
-                s.facility_code = docs
-                    .values()
-                    .find_map(|d| facility_code(d, &self.config.limits));
+                s.facility_code = facility;
             }
             (Some(Transaction::Iti18), Some(p)) => {
                 s.patient_id = iti18::Query::of(p).patient_id().map(str::to_string);
@@ -1008,7 +1035,7 @@ fn apply_effect(
             let docs = iti41::documents(payload, split, capture);
             let refs = iti41::refs(&docs);
             for (id, r) in &refs {
-                let stored = store.object_path(&r.sha256).is_ok_and(|p| p.is_file());
+                let stored = store.contains(&r.sha256);
                 if !stored {
                     if let Some(b) = docs.get(id) {
                         let _ = store.put(b);
@@ -1054,6 +1081,11 @@ fn facility_code(bytes: &[u8], limits: &crate::limits::Limits) -> Option<String>
     }
     let text = xml::decode(bytes, limits).ok()?;
     let doc = xml::parse(&text, limits).ok()?;
+    facility_code_in(&doc)
+}
+
+/// `healthCareFacility/code/@code` in a parsed CDA.
+fn facility_code_in(doc: &Document<'_>) -> Option<String> {
     let code = doc
         .descendants()
         .find(|n| n.is_element() && n.tag_name().name() == "healthCareFacility")?

@@ -154,6 +154,8 @@ pub struct Registry {
     /// SubmissionSets by entryUUID, and per patient in deposit order.
     sets: HashMap<String, SubmissionSet>,
     sets_by_patient: HashMap<String, Vec<String>>,
+    /// SubmissionSet entryUUIDs by uniqueId (looked up on every deposit: XDSDuplicateUniqueIdInRegistry).
+    sets_by_unique_id: HashMap<String, String>,
     /// Associations, in registration order, and their positions by source or target entryUUID.
     associations: Vec<Association>,
     assoc_by_object: HashMap<String, Vec<usize>>,
@@ -226,7 +228,9 @@ impl Registry {
 
     /// The SubmissionSet with this uniqueId.
     pub fn submission_set_by_unique_id(&self, unique_id: &str) -> Option<&SubmissionSet> {
-        self.sets.values().find(|s| s.unique_id == unique_id)
+        self.sets_by_unique_id
+            .get(unique_id)
+            .and_then(|u| self.sets.get(u))
     }
 
     /// SubmissionSets of a patient, in deposit order.
@@ -265,6 +269,9 @@ impl Registry {
             .entry(set.patient_id.clone())
             .or_default()
             .push(set.entry_uuid.clone());
+        self.sets_by_unique_id
+            .entry(set.unique_id.clone())
+            .or_insert_with(|| set.entry_uuid.clone());
         self.sets.insert(set.entry_uuid.clone(), set);
     }
 
