@@ -74,6 +74,16 @@ fn dmp_load_iti41_50kb_deposits_over_mutual_tls() {
     let sim = Sim::start(false);
     let cfg = sim.pki.client_config().expect("client config");
     let addr = sim.addr();
+    // As a DUI does before feeding a patient's DMP (DMP-TX-015): the existence test, once.
+    let r = Client::connect(addr, cfg.clone())
+        .expect("connect")
+        .post(
+            dmp::PATIENTS_PATH,
+            "application/soap+xml; charset=utf-8",
+            &crate::dmp::td02("TEST_EXST"),
+        )
+        .expect("td02");
+    assert!(r.text().contains("PRPA_IN201308UV02"), "{}", r.text());
     // Every thread prepares its requests (distinct uniqueIds, fresh MessageID and assertion ID), then
     // connects; the clock starts when all are ready.
     let ready = Arc::new(Barrier::new(clients as usize + 1));
