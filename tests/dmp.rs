@@ -415,6 +415,30 @@ pub fn td02(reason: &str) -> Vec<u8> {
     fresh(x.as_bytes())
 }
 
+/// DMP-ERR-010 failures (English messages) of a registry answer's SOAP part.
+pub fn registry_answer_failures(xml: &str) -> Vec<String> {
+    let Ok(doc) = roxmltree::Document::parse(xml) else {
+        return vec!["not well-formed XML".into()];
+    };
+    let mut sink = dui_conform::checks::Sink::new();
+    dui_conform::checks::dmp::check_registry_response(doc.root_element(), &mut sink);
+    sink.finish()
+        .into_iter()
+        .filter(|f| f.verdict == dui_conform::model::Verdict::Fail)
+        .map(|f| f.message.en)
+        .collect()
+}
+
+/// The peer the handler-level tests pretend to be (mutual TLS 1.3 with a certificate).
+pub fn test_peer() -> Peer {
+    Peer {
+        addr: "test".into(),
+        tls_version: Some("TLSv1.3".into()),
+        client_cert: Some(vec![1]),
+        subject: Some("CN=test".into()),
+    }
+}
+
 /// Handler-level harness (no network): the same code path as the server minus TLS and HTTP.
 struct Direct {
     h: Handler,
@@ -438,12 +462,7 @@ impl Direct {
     }
 
     fn send(&self, path: &str, ct: &str, body: Vec<u8>) -> (u16, String) {
-        let peer = Peer {
-            addr: "test".into(),
-            tls_version: Some("TLSv1.3".into()),
-            client_cert: Some(vec![1]),
-            subject: Some("CN=test".into()),
-        };
+        let peer = test_peer();
         let req = HttpRequest {
             method: "POST".into(),
             path: path.into(),
@@ -1357,15 +1376,7 @@ fn every_ihe_error_code_can_be_injected_in_the_ihe_shape() {
         assert_eq!(status, 200, "{code}: {answer}");
         let xml = &answer[answer.find("<?xml").unwrap_or(0)..];
         let xml = xml.split("\r\n--").next().unwrap_or(xml);
-        let doc = roxmltree::Document::parse(xml).expect("well-formed answer");
-        let mut sink = dui_conform::checks::Sink::new();
-        dui_conform::checks::dmp::check_registry_response(doc.root_element(), &mut sink);
-        let bad: Vec<_> = sink
-            .finish()
-            .into_iter()
-            .filter(|f| f.verdict == dui_conform::model::Verdict::Fail)
-            .map(|f| f.message.en)
-            .collect();
+        let bad = registry_answer_failures(xml);
         assert!(bad.is_empty(), "{code}: {bad:?}\n{answer}");
         assert!(
             answer.contains(&format!("errorCode=\"{code}\""))
@@ -1387,12 +1398,7 @@ fn the_existence_test_td02_comes_before_a_deposit() {
         cfg.signature_trust = fixture_trust(Vec::new());
         Handler::open(cfg).expect("handler")
     };
-    let peer = Peer {
-        addr: "test".into(),
-        tls_version: Some("TLSv1.3".into()),
-        client_cert: Some(vec![1]),
-        subject: Some("CN=test".into()),
-    };
+    let peer = test_peer();
     let send = |h: &Handler, path: &str, ct: &str, body: Vec<u8>| {
         let req = HttpRequest {
             method: "POST".into(),

@@ -8,7 +8,7 @@
 
 use dui_conform::sim::dmp::handler::{Handler, Outcome};
 use dui_conform::sim::dmp::wire::HttpRequest;
-use dui_conform::sim::dmp::{self, Config, Peer};
+use dui_conform::sim::dmp::{self, Config};
 use proptest::prelude::*;
 use proptest::test_runner::Config as PtConfig;
 use sha2::Digest;
@@ -43,12 +43,7 @@ fn exchange(ct: &str, path: &str, body: Vec<u8>) -> Result<u16, TestCaseError> {
     let mut cfg = Config::new(dir.path());
     cfg.signature_trust = fixture_trust(Vec::new());
     let h = Handler::open(cfg).expect("handler");
-    let peer = Peer {
-        addr: "test".into(),
-        tls_version: Some("TLSv1.3".into()),
-        client_cert: Some(vec![1]),
-        subject: Some("CN=test".into()),
-    };
+    let peer = crate::dmp::test_peer();
     let req = HttpRequest {
         method: "POST".into(),
         path: path.into(),
@@ -78,15 +73,7 @@ fn exchange(ct: &str, path: &str, body: Vec<u8>) -> Result<u16, TestCaseError> {
     );
     // DMP-ERR-010 on every registry answer the simulator gives.
     if r.status == 200 {
-        let doc = roxmltree::Document::parse(xml).expect("checked above");
-        let mut sink = dui_conform::checks::Sink::new();
-        dui_conform::checks::dmp::check_registry_response(doc.root_element(), &mut sink);
-        let bad: Vec<_> = sink
-            .finish()
-            .into_iter()
-            .filter(|f| f.verdict == dui_conform::model::Verdict::Fail)
-            .map(|f| f.message.en)
-            .collect();
+        let bad = crate::dmp::registry_answer_failures(xml);
         prop_assert!(bad.is_empty(), "DMP-ERR-010: {bad:?}\n{text}");
     }
     prop_assert!(

@@ -317,12 +317,7 @@ fn trusted(state: &std::path::Path) -> Config {
 }
 
 fn peer() -> Peer {
-    Peer {
-        addr: "test".into(),
-        tls_version: Some("TLSv1.3".into()),
-        client_cert: Some(vec![1]),
-        subject: Some("CN=test".into()),
-    }
+    crate::dmp::test_peer()
 }
 
 fn send(h: &Handler, body: Vec<u8>) -> String {

@@ -693,12 +693,7 @@ fn a_revoked_signer_certificate_is_refused() {
         content_type: Some(crate::dmp::MTOM_CT.into()),
         body: crate::dmp::fresh(&crate::dmp::fixture()).into(),
     };
-    let peer = dui_conform::sim::dmp::Peer {
-        addr: "test".into(),
-        tls_version: Some("TLSv1.3".into()),
-        client_cert: Some(vec![1]),
-        subject: Some("CN=test".into()),
-    };
+    let peer = crate::dmp::test_peer();
     let dui_conform::sim::dmp::handler::Outcome::Respond(r, _) = h.process(&req, &peer) else {
         panic!("dropped");
     };

@@ -91,23 +91,10 @@ pub(super) struct GroupCommit {
 
 /// The segments of a folder, by sequence number.
 fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, EvidenceError> {
-    let mut out = Vec::new();
-    let rd = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(io_err(dir)(e)),
-    };
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(seq) = name
-            .strip_suffix(".wal")
+    super::pack::numbered_files(dir, |name| {
+        name.strip_suffix(".wal")
             .and_then(|s| s.parse::<u64>().ok())
-        {
-            out.push((seq, e.path()));
-        }
-    }
-    out.sort();
-    Ok(out)
+    })
 }
 
 /// Up to this many objects a checkpoint flushes them one by one; beyond, one `syncfs` (Linux) is cheaper.

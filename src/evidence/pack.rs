@@ -69,6 +69,15 @@ pub(super) fn pack_path(dir: &Path, seq: u64) -> PathBuf {
 
 /// The pack files of a folder, by sequence number (other files are ignored here; `verify` lists them).
 pub(super) fn pack_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, EvidenceError> {
+    numbered_files(dir, pack_seq)
+}
+
+/// The files of `dir` whose name `seq_of` reads as a sequence number, sorted by it (none when the folder
+/// does not exist).
+pub(super) fn numbered_files(
+    dir: &Path,
+    seq_of: impl Fn(&str) -> Option<u64>,
+) -> Result<Vec<(u64, PathBuf)>, EvidenceError> {
     let mut out = Vec::new();
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
@@ -76,8 +85,7 @@ pub(super) fn pack_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, EvidenceErro
         Err(e) => return Err(io_err(dir)(e)),
     };
     for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(seq) = pack_seq(&name) {
+        if let Some(seq) = seq_of(&e.file_name().to_string_lossy()) {
             out.push((seq, e.path()));
         }
     }
