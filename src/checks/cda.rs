@@ -90,9 +90,14 @@ pub const CHECKS: &[CheckInfo] = &[
     },
     CheckInfo {
         name: "cda::body",
-        // CDA-BODY-011 (XSD) is not listed: without an XSD engine it is always reported not applicable
-        // ("non vérifié"), never evaluated, so no fixture can prove it.
         rules: &["CDA-BODY-010", "CDA-BODY-012"],
+    },
+    // CDA-BODY-011 is judged by the official kit's XSD (`validate --kit`, src/validate/mod.rs
+    // `xsd_verdict`), which only an `xsd` build has; elsewhere it is reported "non vérifié".
+    #[cfg(feature = "xsd")]
+    CheckInfo {
+        name: "validate::xsd_verdict (--kit)",
+        rules: &["CDA-BODY-011"],
     },
     CheckInfo {
         name: "cda::n1",

@@ -59,8 +59,8 @@ pub fn render(report: &ValidationReport, view: &View) -> String {
                 place.push_str(e);
                 place.push(':');
             }
-            if let (Some(l), Some(c)) = (loc.line, loc.column) {
-                let _ = write!(place, "{l}:{c}");
+            if let Some(lc) = super::line_col(loc) {
+                place.push_str(&lc);
             }
             let _ = writeln!(
                 s,

@@ -99,6 +99,10 @@ fix('CDA-BODY-010', T, 'the document has two components (bodies)',
 fix('CDA-BODY-010_empty', T, 'the component holds neither structuredBody nor nonXMLBody',
     lambda s: s[:s.index('\t<component>\n\t\t<structuredBody>')] + '\t<component/>\n</ClinicalDocument>\n')
 
+# ---- CDA-BODY-011 (judged by the official kit's XSD: `validate --kit` in an `xsd` build)
+fix('CDA-BODY-011', T, 'the title carries an attribute CDA_extended.xsd does not declare (valid for every other rule, not for the schema)',
+    rep('<title>Export du dossier usager</title>', '<title status="draft">Export du dossier usager</title>'))
+
 # ---- CDA-N1-010…013
 fix('CDA-N1-010', N1, 'a fourth (volet) templateId is declared next to the XDS-SD one',
     rep('<templateId root="1.3.6.1.4.1.19376.1.2.20"/>', '<templateId root="1.3.6.1.4.1.19376.1.2.20"/>\n\t<templateId root="1.2.250.1.213.1.1.1.45"/>'))
