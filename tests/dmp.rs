@@ -677,6 +677,31 @@ fn curl_posts_an_mtom_iti41_with_its_client_certificate() {
     }
     let sim = Sim::start(false);
     let dir = tempfile::tempdir().expect("tmp");
+    // The existence test first (TD0.2 on the patients service, DMP-TX-015), as a DUI does.
+    let td = dir.path().join("td02.xml");
+    std::fs::write(&td, td02("TEST_EXST")).expect("write");
+    let out = Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(&sim.pki.ca_cert)
+        .arg("--cert")
+        .arg(&sim.pki.client_cert)
+        .arg("--key")
+        .arg(&sim.pki.client_key)
+        .args([
+            "-H",
+            "Content-Type: application/soap+xml; charset=utf-8",
+            "--data-binary",
+        ])
+        .arg(format!("@{}", td.display()))
+        .arg(sim.url(Transaction::Td02).replace("127.0.0.1", "localhost"))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("PRPA_IN201308UV02") && text.contains("<typeCode code=\"AA\"/>"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let body = dir.path().join("iti41.mtom");
     std::fs::write(&body, fresh(&fixture())).expect("write");
     let out = Command::new("curl")
@@ -701,11 +726,19 @@ fn curl_posts_an_mtom_iti41_with_its_client_certificate() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("ProvideAndRegisterDocumentSet-bResponse"));
+    assert!(
+        !sim.findings().contains("\"verdict\":\"warning\""),
+        "{}",
+        sim.findings()
+    );
     let state = sim.state.clone();
     let _keep = sim.stop();
     let report = dui_conform::evidence::verify(&state).expect("verify");
     assert!(!report.is_damaged(), "{}", report.render());
-    assert!(report.entries >= 2, "request and response recorded");
+    assert!(
+        report.entries >= 4,
+        "two requests and their responses recorded"
+    );
 }
 
 #[test]
