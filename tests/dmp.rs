@@ -677,25 +677,29 @@ fn curl_posts_an_mtom_iti41_with_its_client_certificate() {
     }
     let sim = Sim::start(false);
     let dir = tempfile::tempdir().expect("tmp");
+    // curl POSTs a file with the DUI's client certificate.
+    let post = |file: &Path, ct: &str, tx: Transaction| {
+        Command::new("curl")
+            .args(["-sS", "--cacert"])
+            .arg(&sim.pki.ca_cert)
+            .arg("--cert")
+            .arg(&sim.pki.client_cert)
+            .arg("--key")
+            .arg(&sim.pki.client_key)
+            .args(["-H", &format!("Content-Type: {ct}"), "--data-binary"])
+            .arg(format!("@{}", file.display()))
+            .arg(sim.url(tx).replace("127.0.0.1", "localhost"))
+            .output()
+            .expect("curl")
+    };
     // The existence test first (TD0.2 on the patients service, DMP-TX-015), as a DUI does.
     let td = dir.path().join("td02.xml");
     std::fs::write(&td, td02("TEST_EXST")).expect("write");
-    let out = Command::new("curl")
-        .args(["-sS", "--cacert"])
-        .arg(&sim.pki.ca_cert)
-        .arg("--cert")
-        .arg(&sim.pki.client_cert)
-        .arg("--key")
-        .arg(&sim.pki.client_key)
-        .args([
-            "-H",
-            "Content-Type: application/soap+xml; charset=utf-8",
-            "--data-binary",
-        ])
-        .arg(format!("@{}", td.display()))
-        .arg(sim.url(Transaction::Td02).replace("127.0.0.1", "localhost"))
-        .output()
-        .expect("curl");
+    let out = post(
+        &td,
+        "application/soap+xml; charset=utf-8",
+        Transaction::Td02,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("PRPA_IN201308UV02") && text.contains("<typeCode code=\"AA\"/>"),
@@ -704,21 +708,7 @@ fn curl_posts_an_mtom_iti41_with_its_client_certificate() {
     );
     let body = dir.path().join("iti41.mtom");
     std::fs::write(&body, fresh(&fixture())).expect("write");
-    let out = Command::new("curl")
-        .args(["-sS", "--cacert"])
-        .arg(&sim.pki.ca_cert)
-        .arg("--cert")
-        .arg(&sim.pki.client_cert)
-        .arg("--key")
-        .arg(&sim.pki.client_key)
-        .args(["-H", &format!("Content-Type: {MTOM_CT}"), "--data-binary"])
-        .arg(format!("@{}", body.display()))
-        .arg(
-            sim.url(Transaction::Iti41)
-                .replace("127.0.0.1", "localhost"),
-        )
-        .output()
-        .expect("curl");
+    let out = post(&body, MTOM_CT, Transaction::Iti41);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("ResponseStatusType:Success"),

@@ -223,27 +223,20 @@ impl Handler {
                     .get(e.exchange.as_str())
                     .and_then(|r| self.evidence.get(r).ok())
                     .is_some_and(|r| contains(&r, b"ResponseStatusType:Success"));
-            let _ = self.apply_recorded(
-                &capture,
-                &e.sha256,
-                success.then_some(&mut *reg),
-                &mut messages,
-                &mut assertions,
-            );
             // A TD0.2 that got its answer (not a refusal nor an injected fault) counts for DMP-TX-015.
             let tested = e.endpoint == "dmp/td02"
                 && responses
                     .get(e.exchange.as_str())
                     .and_then(|r| self.evidence.get(r).ok())
                     .is_some_and(|r| contains(&r, b"<typeCode code=\"AA\"/>"));
-            if tested {
-                if let Some(ext) = self.td02_patient_of(&capture) {
-                    self.existence_tested
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(ext);
-                }
-            }
+            let _ = self.apply_recorded(
+                &capture,
+                &e.sha256,
+                success.then_some(&mut *reg),
+                tested,
+                &mut messages,
+                &mut assertions,
+            );
         }
         Ok(())
     }
@@ -866,19 +859,11 @@ impl Handler {
         peer: &Peer,
         why: &str,
     ) -> Outcome {
-        let f = Finding {
-            requirement: "DMP-SOAP-010".into(),
-            level: crate::model::Level::Must,
-            verdict: Verdict::Fail,
-            message: crate::model::Msg::new(
-                format!("Requête illisible comme message SOAP 1.2 : {why}"),
-                format!("Request unreadable as a SOAP 1.2 message: {why}"),
-            ),
-            location: Default::default(),
-            snippet: None,
-            personal: Vec::new(),
-            kit: None,
-        };
+        let f = failure(
+            "DMP-SOAP-010",
+            format!("Requête illisible comme message SOAP 1.2 : {why}"),
+            format!("Request unreadable as a SOAP 1.2 message: {why}"),
+        );
         let all = [f];
         if let Err(e) = self.evidence.store(
             exchange,
@@ -933,16 +918,7 @@ impl Handler {
         let capture = req.capture();
         let sha = evidence::sha256_hex(&capture);
         let exchange = evidence::new_exchange_id();
-        let f = Finding {
-            requirement: rule.into(),
-            level: crate::model::Level::Must,
-            verdict: Verdict::Fail,
-            message: crate::model::Msg::new(fr.to_string(), en.to_string()),
-            location: Default::default(),
-            snippet: None,
-            personal: Vec::new(),
-            kit: None,
-        };
+        let f = failure(rule, fr.to_string(), en.to_string());
         let all = [f];
         let _ = self.evidence.store(
             &exchange,
@@ -958,20 +934,26 @@ impl Handler {
     /// A TLS handshake was refused (no client certificate, untrusted certificate, old TLS version):
     /// DMP-SOAP-011 fails, logged with an empty artifact hash (no bytes were received).
     pub fn tls_refused(&self, peer: &str, why: &str) {
-        let f = Finding {
-            requirement: "DMP-SOAP-011".into(),
-            level: crate::model::Level::Must,
-            verdict: Verdict::Fail,
-            message: crate::model::Msg::new(
-                format!("Connexion TLS de {peer} refusée : {why} (TLS mutuel ≥ 1.2 avec un certificat client émis par l'AC de test)"),
-                format!("TLS connection from {peer} refused: {why} (mutual TLS ≥ 1.2 with a client certificate issued by the test CA)"),
-            ),
-            location: Default::default(),
-            snippet: None,
-            personal: Vec::new(),
-            kit: None,
-        };
+        let f = failure(
+            "DMP-SOAP-011",
+            format!("Connexion TLS de {peer} refusée : {why} (TLS mutuel ≥ 1.2 avec un certificat client émis par l'AC de test)"),
+            format!("TLS connection from {peer} refused: {why} (mutual TLS ≥ 1.2 with a client certificate issued by the test CA)"),
+        );
         let _ = self.findings.append("dmp", "", &[f]);
+    }
+}
+
+/// A failed MUST of the transport, found before any document view exists (no location).
+fn failure(rule: &str, fr: String, en: String) -> Finding {
+    Finding {
+        requirement: rule.into(),
+        level: crate::model::Level::Must,
+        verdict: Verdict::Fail,
+        message: crate::model::Msg::new(fr, en),
+        location: Default::default(),
+        snippet: None,
+        personal: Vec::new(),
+        kit: None,
     }
 }
 
@@ -980,24 +962,16 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 impl Handler {
-    /// The INS number a recorded TD0.2 asked about.
-    fn td02_patient_of(&self, capture: &Bytes) -> Option<String> {
-        let limits = &self.config.limits;
-        let split = wire::split(capture, limits).ok()?;
-        let text = xml::decode(split.root, limits).ok()?;
-        let doc = xml::parse(&text, limits).ok()?;
-        let env = Envelope::of(doc.root_element());
-        cdmp::td02_patient(env.payload?).map(|(_, ext)| ext.to_string())
-    }
-
     /// Reads a recorded request back: its ids go to the seen sets; when `reg` is given (an ITI-41 or
     /// ITI-57 acknowledged with `Success`), its effect is re-applied to the registry. A deposit recorded
-    /// before documents were stored on their own gets its document objects now.
+    /// before documents were stored on their own gets its document objects now. `td02_answered`: a TD0.2
+    /// that got its answer, whose patient counts as tested (DMP-TX-015).
     fn apply_recorded(
         &self,
         capture: &Bytes,
         sha: &str,
         reg: Option<&mut Registry>,
+        td02_answered: bool,
         messages: &mut HashSet<String>,
         assertions: &mut HashSet<String>,
     ) -> Option<()> {
@@ -1011,6 +985,14 @@ impl Handler {
         }
         if let Some(id) = env.assertion.and_then(|a| a.attribute("ID")) {
             assertions.insert(id.to_string());
+        }
+        if td02_answered {
+            if let Some((_, ext)) = env.payload.and_then(cdmp::td02_patient) {
+                self.existence_tested
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(ext.to_string());
+            }
         }
         let reg = reg?;
         let payload = env.payload?;
